@@ -1,0 +1,102 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request, type Dispatcher } from 'undici';
+import { classifyStatus, isTransientErrorCode, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
+import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
+
+export const USER_AGENT = 'bulk-api-trigger/0.1.0';
+const EXCERPT_BYTES = 512;
+
+export interface SendContext {
+  jobId: string;
+  dispatcher: Dispatcher;
+  maxRetries: number;
+  requestTimeoutMs: number;
+  backoff: BackoffPolicy;
+  /**
+   * Waits for the target host's next slot; false when the batch should stop instead. A retry
+   * (`mayDefer` false) always waits, so a row's attempt count is never lost between batches.
+   */
+  acquireSlot: (origin: string, mayDefer: boolean) => Promise<boolean>;
+  /** Aborts waits (slots, backoff) but never a request already on the wire. */
+  signal: AbortSignal;
+}
+
+/** `unfinished` when the row was not finished (batch stopping, cancelled): it stays pending for the next batch. */
+export type SendResult = (RowOutcome & { requests: number }) | { rowNumber: number; unfinished: true; requests: number };
+
+export function buildHeaders(jobId: string, row: PendingRow): Record<string, string> {
+  const headers: Record<string, string> = { 'user-agent': USER_AGENT };
+  if (row.payload !== null) headers['content-type'] = 'application/json';
+  for (const [k, v] of Object.entries(row.headers)) headers[k.toLowerCase()] = v;
+  // Ours always wins: receivers de-duplicate on it across retries and resumes.
+  headers['idempotency-key'] = `${jobId}:${row.rowNumber}`;
+  return headers;
+}
+
+/** Sends one row, retrying transient failures with backoff; returns its final outcome. */
+export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendResult> {
+  const origin = new URL(row.url).origin;
+  const headers = buildHeaders(ctx.jobId, row);
+  let requests = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (!(await ctx.acquireSlot(origin, attempt === 1))) return { rowNumber: row.rowNumber, unfinished: true, requests };
+    } catch {
+      return { rowNumber: row.rowNumber, unfinished: true, requests };
+    }
+    const started = performance.now();
+    let error: string;
+    let transient: boolean;
+    let retryAfterMs: number | null = null;
+    let statusCode: number | null = null;
+    let excerpt: string | null = null;
+    requests += 1;
+    try {
+      const res = await request(row.url, {
+        method: row.method,
+        headers,
+        body: row.payload,
+        dispatcher: ctx.dispatcher,
+        headersTimeout: ctx.requestTimeoutMs,
+        bodyTimeout: ctx.requestTimeoutMs,
+      });
+      excerpt = await readExcerpt(res.body);
+      statusCode = res.statusCode;
+      const kind = classifyStatus(res.statusCode);
+      const outcome = { rowNumber: row.rowNumber, attempts: attempt, statusCode, responseTimeMs: performance.now() - started, responseExcerpt: excerpt, requests };
+      if (kind === 'success') return { ...outcome, status: 'succeeded', error: null };
+      error = `HTTP ${res.statusCode}`;
+      if (kind === 'permanent') return { ...outcome, status: 'failed', error };
+      transient = true;
+      const ra = res.headers['retry-after'];
+      retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      error = `${code ?? 'ERROR'}: ${(err as Error).message}`;
+      transient = isTransientErrorCode(code);
+    }
+    const responseTimeMs = performance.now() - started;
+    if (!transient || attempt > ctx.maxRetries) {
+      return { rowNumber: row.rowNumber, status: 'failed', attempts: attempt, statusCode, responseTimeMs, error, responseExcerpt: excerpt, requests };
+    }
+    try {
+      await sleep(nextRetryDelay(attempt, retryAfterMs, ctx.backoff, Math.random), undefined, { signal: ctx.signal });
+    } catch {
+      return { rowNumber: row.rowNumber, unfinished: true, requests };
+    }
+  }
+}
+
+/** Keeps the first bytes for the record and drains the rest so the connection can be reused. */
+async function readExcerpt(body: AsyncIterable<Buffer>): Promise<string | null> {
+  const kept: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < EXCERPT_BYTES) {
+      kept.push(chunk);
+      size += chunk.length;
+    }
+  }
+  if (size === 0) return null;
+  return Buffer.concat(kept).subarray(0, EXCERPT_BYTES).toString('utf8');
+}

@@ -1,0 +1,33 @@
+import { Agent, interceptors, type Dispatcher } from 'undici';
+import type { Config } from '../core/config.ts';
+import type { ClaimResult, FinishResult, IngestResult, JobInput } from '../core/job-types.ts';
+import type { JobStatus } from '../core/job-status.ts';
+import type { Database } from '../store/database.ts';
+import { setJobStatus } from '../store/jobs-repo.ts';
+import { claimJob } from './claim-job.ts';
+import { dispatchBatch, type DispatchBatchInput, type DispatchBatchResult } from './dispatch-batch.ts';
+import { finishJob, type FinishInput } from './finish-job.ts';
+import { ingestCsv, type IngestInput } from './ingest-csv.ts';
+
+export interface ActivityDeps {
+  db: Database;
+  config: Config;
+}
+
+/** One keep-alive pool per target origin for the whole worker process; redirects followed (5 at most). */
+export function createDispatcher(): Dispatcher {
+  return new Agent({ keepAliveTimeout: 30_000, connections: null }).compose(interceptors.redirect({ maxRedirections: 5 }));
+}
+
+/** The activities a worker registers; the workflow imports this type only. */
+export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispatcher = createDispatcher()) {
+  return {
+    claimJob: (input: JobInput): Promise<ClaimResult> => claimJob(db, config, input),
+    ingestCsv: (input: IngestInput): Promise<IngestResult> => ingestCsv(db, input),
+    dispatchBatch: (input: DispatchBatchInput): Promise<DispatchBatchResult> => dispatchBatch(db, dispatcher, input),
+    recordJobStatus: (jobId: string, status: JobStatus): Promise<void> => setJobStatus(db, jobId, status),
+    finishJob: (input: FinishInput): Promise<FinishResult> => finishJob(db, config, input),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

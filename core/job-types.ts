@@ -1,0 +1,114 @@
+import type { DeliveryConfig } from './config.ts';
+import type { JobStatus, RowStatus } from './job-status.ts';
+
+/** What a trigger (CLI, REST, watcher) asks for. */
+export interface JobRequest {
+  jobName?: string;
+  /** Continue an unfinished job of the same file (default true). */
+  resume?: boolean;
+  /** Send the rows again even if this file was delivered before: a new job id. */
+  forceRestart?: boolean;
+  triggeredBy?: 'cli' | 'api' | 'watcher';
+}
+
+/** The csvJob workflow's input; also what continue-as-new carries forward. */
+export interface JobInput {
+  jobId: string;
+  jobName: string;
+  filePath: string;
+  fileHash: string;
+  fileSize: number;
+  resume: boolean;
+  forceRestart: boolean;
+  triggeredBy: string;
+  /** Identifies the trigger that started the workflow, so a second trigger can tell it joined a running job. */
+  startRequestId: string;
+  delivery: DeliveryConfig;
+  carried?: CarriedState;
+}
+
+export type RowCounts = Record<RowStatus, number>;
+
+export const emptyCounts = (): RowCounts => ({ pending: 0, succeeded: 0, failed: 0, invalid: 0 });
+
+/** State a continued-as-new run picks up. */
+export interface CarriedState {
+  claim: ClaimResult;
+  totalRows: number;
+  /** First row of the batch being worked on; rows below it are settled. */
+  batchFrom: number;
+  /** Where the next dispatch in that batch starts (its low-water mark). */
+  resumeAt: number;
+  settled: RowCounts;
+  paused: boolean;
+  /** Per target host, the earliest next request (epoch ms). */
+  pacer: Record<string, number>;
+}
+
+export type ClaimDecision = 'fresh' | 'resume' | 'already_delivered';
+
+/** What claimJob decided, and what the trigger is told. */
+export interface ClaimResult {
+  jobId: string;
+  decision: ClaimDecision;
+  /** Set when resuming: the first row not yet delivered. */
+  resumedFromRow: number | null;
+  /** Rows in the file, when an earlier run already ingested it (resume), else null. */
+  totalRows: number | null;
+  /** Outcomes of the rows below resumedFromRow (resume), else zeros. */
+  settled: RowCounts;
+  /** When decision is already_delivered: which job delivered this file. */
+  deliveredBy: string | null;
+}
+
+/** What a trigger gets back from jobs.start. */
+export interface JobHandleInfo extends ClaimResult {
+  workflowId: string;
+  runId: string;
+  /** True when the trigger joined a job that was already running for the same file. */
+  duplicate: boolean;
+}
+
+export interface IngestResult {
+  totalRows: number;
+  validRows: number;
+  invalidRows: number;
+}
+
+export interface DispatchInput {
+  jobId: string;
+  from: number;
+  to: number;
+  resumeAt: number;
+  delivery: DeliveryConfig;
+}
+
+export interface DispatchResult {
+  /** True when every row in [from, to) has a final outcome. */
+  done: boolean;
+  lowWaterMark: number;
+  /** Counts over [from, to) as stored in the DB, so a retried attempt never double counts. */
+  rangeCounts: RowCounts;
+  /** Requests sent by this attempt (including retries of a row). */
+  requestsSent: number;
+}
+
+export interface JobProgress {
+  jobId: string;
+  jobName: string;
+  status: JobStatus;
+  totalRows: number | null;
+  processedRows: number;
+  succeeded: number;
+  failed: number;
+  invalid: number;
+  rowsPerSecond: number;
+  paused: boolean;
+  cancelRequested: boolean;
+}
+
+export interface FinishResult {
+  status: JobStatus;
+  counts: RowCounts;
+  reportPath: string;
+}

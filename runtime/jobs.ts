@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Config } from '../core/config.ts';
+import { CsvHeaderError } from '../core/csv-row.ts';
+import { jobIdFor } from '../core/job-id.ts';
+import type { JobHandleInfo, JobInput, JobRequest } from '../core/job-types.ts';
+import { CSV_FILE, FILE_HASH, JOB_NAME, JOB_STATUS } from '../core/search-attributes.ts';
+import { CsvFormatError, hashFile, readCsvHeader } from '../activities/csv-file.ts';
+import { claimUpdate, csvJob } from '../workflows/csv-job.ts';
+
+export type JobStartProblem = 'not_found' | 'not_a_file' | 'invalid_csv';
+
+/** A trigger that cannot start a job; `problem` lets the API pick its status code. */
+export class JobStartError extends Error {
+  override name = 'JobStartError';
+  constructor(
+    readonly problem: JobStartProblem,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The one way a job starts, for the CLI, the REST API and the watcher. Checks the file, hashes
+ * it, and starts (or joins) its workflow with update-with-start; the workflow's claim decides
+ * fresh, resume or already delivered, so this process needs no database of its own.
+ */
+export async function startJob(client: Client, config: Config, file: string, request: JobRequest = {}): Promise<JobHandleInfo> {
+  const filePath = path.resolve(file);
+  const info = await stat(filePath).catch(() => null);
+  if (!info) throw new JobStartError('not_found', `${filePath} does not exist`);
+  if (!info.isFile()) throw new JobStartError('not_a_file', `${filePath} is not a file`);
+  try {
+    await readCsvHeader(filePath);
+  } catch (err) {
+    if (err instanceof CsvHeaderError || err instanceof CsvFormatError) throw new JobStartError('invalid_csv', `${filePath}: ${err.message}`);
+    throw err;
+  }
+  const { hash, size } = await hashFile(filePath);
+  const jobId = jobIdFor(hash, request.forceRestart ? Date.now() : undefined);
+  const jobName = request.jobName ?? config.defaultJobName ?? path.basename(filePath).replace(/\.csv$/i, '');
+  const input: JobInput = {
+    jobId,
+    jobName,
+    filePath,
+    fileHash: hash,
+    fileSize: size,
+    resume: request.resume ?? true,
+    forceRestart: request.forceRestart ?? false,
+    triggeredBy: request.triggeredBy ?? 'cli',
+    startRequestId: randomUUID(),
+    delivery: config.delivery,
+  };
+  const start = new WithStartWorkflowOperation(csvJob, {
+    workflowId: jobId,
+    taskQueue: config.temporal.taskQueue,
+    args: [input],
+    // The same file while its job runs joins that job instead of starting a second one.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    typedSearchAttributes: [
+      { key: JOB_NAME, value: jobName },
+      { key: CSV_FILE, value: filePath },
+      { key: FILE_HASH, value: hash },
+      { key: JOB_STATUS, value: 'queued' },
+    ],
+  });
+  const claim = await client.workflow.executeUpdateWithStart(claimUpdate, { args: [input.startRequestId], startWorkflowOperation: start });
+  const handle = await start.workflowHandle();
+  return { ...claim, workflowId: jobId, runId: (handle as { runId?: string }).runId ?? '' };
+}

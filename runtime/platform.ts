@@ -1,0 +1,96 @@
+import type { Server } from 'node:http';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
+import type { Config } from '../core/config.ts';
+import { openDatabase, type Database } from '../store/database.ts';
+import { migrate } from '../store/migrate.ts';
+import { createApp } from '../server/app.ts';
+import { startDevServer, type DevServer } from './dev-server.ts';
+import { connectClient, registerSearchAttributes } from './temporal.ts';
+import { createJobWorker } from './worker.ts';
+
+export interface PlatformParts {
+  /** Run a worker (opens the store). */
+  worker: boolean;
+  /** Serve the REST API on PORT. */
+  api: boolean;
+  role: string;
+  log: (msg: string) => void;
+}
+
+export interface Platform {
+  client: Client;
+  address: string;
+  uiUrl: string | null;
+  db: Database | null;
+  apiUrl: string | null;
+  /** Resolves when the worker stops (or never, without a worker). */
+  workerDone: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Opens the store and applies migrations. */
+export async function openStore(config: Config): Promise<Database> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await migrate(db);
+  return db;
+}
+
+/** The Temporal server to use: TEMPORAL_ADDRESS, or the embedded dev server under DATA_DIR. */
+export async function ensureTemporal(config: Config, log: (msg: string) => void): Promise<DevServer | { address: string; uiUrl: null; owned: false; stop(): Promise<void> }> {
+  if (config.temporal.address) return { address: config.temporal.address, uiUrl: null, owned: false, stop: async () => undefined };
+  return startDevServer({
+    cliPath: config.temporal.cliPath,
+    dataDir: config.dataDir,
+    port: config.temporal.devPort,
+    uiPort: config.temporal.uiPort,
+    namespace: config.temporal.namespace,
+    log,
+  });
+}
+
+/**
+ * Brings up what this process runs: Temporal (embedded unless TEMPORAL_ADDRESS), the store, a
+ * worker and the API, and takes them down in reverse order.
+ */
+export async function launchPlatform(config: Config, parts: PlatformParts): Promise<Platform> {
+  const temporal = await ensureTemporal(config, parts.log);
+  const stops: (() => Promise<unknown>)[] = [() => temporal.stop()];
+  const shutdown = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: Error) => parts.log(`shutdown: ${err.message}`));
+  };
+  try {
+    const client = await connectClient(temporal.address, config.temporal.namespace);
+    stops.push(() => client.connection.close());
+    await registerSearchAttributes(client);
+
+    let db: Database | null = null;
+    let workerDone: Promise<void> = new Promise(() => undefined);
+    if (parts.worker) {
+      const store = await openStore(config);
+      db = store;
+      stops.push(() => store.close());
+      const { worker, connection } = await createJobWorker({ address: temporal.address, config, db: store, role: parts.role });
+      stops.push(() => connection.close());
+      workerDone = worker.run();
+      stops.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await workerDone;
+      });
+    }
+
+    let apiUrl: string | null = null;
+    if (parts.api) {
+      const server: Server = await new Promise((resolve) => {
+        const s = createApp({ client, db }).listen(config.port, '0.0.0.0', () => resolve(s));
+      });
+      const address = server.address();
+      apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
+      stops.push(() => new Promise((resolve) => server.close(resolve)));
+    }
+    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, workerDone, shutdown };
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+import os from 'node:os';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
+import type { Config } from '../core/config.ts';
+import { createActivities } from '../activities/index.ts';
+import type { Database } from '../store/database.ts';
+
+const WORKFLOWS_PATH = new URL('../workflows/index.ts', import.meta.url).pathname;
+
+export interface WorkerOptions {
+  address: string;
+  config: Config;
+  db: Database;
+  /** A pre-built bundle (tests share one); otherwise the worker bundles the workflows itself. */
+  workflowBundle?: WorkflowBundleOption;
+  role?: string;
+}
+
+const SDK_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+let runtimeInstalled = false;
+
+/** The SDK's own logger follows LOG_LEVEL; it can be set once per process, before the first worker. */
+function installRuntime(level: string): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[level] ?? 'INFO') });
+}
+
+/** A worker running the csvJob workflow and its activities on the configured task queue. */
+export async function createJobWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  installRuntime(opts.config.logLevel);
+  const connection = await NativeConnection.connect({ address: opts.address });
+  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
+  const worker = await Worker.create({
+    connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: opts.config.temporal.taskQueue,
+    identity: `${opts.role ?? 'worker'}@${os.hostname()}:${process.pid}`,
+    ...(opts.workflowBundle
+      ? { workflowBundle: opts.workflowBundle }
+      : bundlePath
+        ? { workflowBundle: { codePath: bundlePath } }
+        : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ db: opts.db, config: opts.config }),
+    // Heartbeats reach the server at least this often, which bounds how stale a resume point can be.
+    maxHeartbeatThrottleInterval: '1s',
+    shutdownGraceTime: '10s',
+  });
+  return { worker, connection };
+}

@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import type { Client } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { loadConfig, type Config } from '../../core/config.ts';
+import type { Database } from '../../store/database.ts';
+import { openStore } from '../../runtime/platform.ts';
+import { connectClient } from '../../runtime/temporal.ts';
+import { createJobWorker } from '../../runtime/worker.ts';
+
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+export function tempDir(prefix = 'bat-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function writeCsv(dir: string, name: string, content: string): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+/** A config for one test: its own task queue and data dir, no pacing, short retry delays. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is not set: run the tests with `npm test`');
+  return loadConfig({
+    DATA_DIR: tempDir(),
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
+    BASE_RATE_LIMIT: '0',
+    MAX_RATE_LIMIT: '0',
+    MAX_WORKERS: '16',
+    RETRY_BASE_DELAY: '0.01',
+    RETRY_MAX_DELAY: '0.2',
+    HEARTBEAT_TIMEOUT: '5',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+}
+
+/** A new, empty Postgres database on the local server; `drop` removes it. */
+export async function freshPostgres(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `bat_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export type StoreKind = 'pglite' | 'postgres';
+
+export interface TestPlatform {
+  config: Config;
+  client: Client;
+  db: Database;
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** Store + client + running worker for one test; embedded PGlite or a fresh Postgres database. */
+export async function startTestPlatform(store: StoreKind, env: Record<string, string> = {}): Promise<TestPlatform> {
+  const pgdb = store === 'postgres' ? await freshPostgres() : null;
+  const config = testConfig({ ...env, ...(pgdb ? { DATABASE_URL: pgdb.url } : {}) });
+  const db = await openStore(config);
+  const client = await connectClient(config.temporal.address!, config.temporal.namespace);
+  const { worker, connection } = await createJobWorker({ address: config.temporal.address!, config, db, role: 'test' });
+  const running = worker.run();
+  return {
+    config,
+    client,
+    db,
+    worker,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+      await client.connection.close();
+      await db.close();
+      await pgdb?.drop();
+    },
+  };
+}

@@ -1,0 +1,200 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  ContinueAsNew,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  allHandlersFinished,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import type { DeliveryConfig } from '../core/config.ts';
+import type { JobStatus } from '../core/job-status.ts';
+import { emptyCounts, type ClaimResult, type JobInput, type JobProgress, type RowCounts } from '../core/job-types.ts';
+import { JOB_STATUS } from '../core/search-attributes.ts';
+import { FILE_FAILURES } from '../core/failures.ts';
+import type { PacerState } from '../activities/pacer.ts';
+
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
+export const cancelSignal = defineSignal('cancel');
+export const progressQuery = defineQuery<JobProgress>('progress');
+/** Sent with every trigger (update-with-start): answers what the trigger got, once the job is claimed. */
+export const claimUpdate = defineUpdate<ClaimResult & { duplicate: boolean }, [requestId: string]>('claim');
+
+export interface JobOutcome {
+  jobId: string;
+  status: JobStatus;
+  alreadyDelivered: boolean;
+  deliveredBy: string | null;
+  counts: RowCounts;
+  totalRows: number;
+  reportPath: string | null;
+}
+
+/** Activity options, declared once. Row-level retries happen inside dispatchBatch; these cover crashes and a DB outage. */
+function activitiesFor(delivery: DeliveryConfig) {
+  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: FILE_FAILURES };
+  return {
+    claim: proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 5 } }),
+    work: proxyActivities<Activities>({
+      startToCloseTimeout: '24 hours',
+      heartbeatTimeout: delivery.heartbeatTimeoutMs,
+      retry,
+    }),
+  };
+}
+
+const add = (a: RowCounts, b: RowCounts): RowCounts => ({
+  pending: a.pending + b.pending,
+  succeeded: a.succeeded + b.succeeded,
+  failed: a.failed + b.failed,
+  invalid: a.invalid + b.invalid,
+});
+
+/**
+ * One CSV job: claim → ingest → dispatch batches [from, to) → finish. Decides only; every
+ * side effect is an activity. History stays bounded by continuing as new.
+ */
+export async function csvJob(input: JobInput): Promise<JobOutcome> {
+  const { claim: claimActs, work } = activitiesFor(input.delivery);
+  const carried = input.carried;
+  let claim: ClaimResult | undefined = carried?.claim;
+  let totalRows: number | null = carried?.totalRows ?? null;
+  let batchFrom = carried?.batchFrom ?? 1;
+  let resumeAt = carried?.resumeAt ?? 1;
+  let settled = carried?.settled ?? emptyCounts();
+  let current = emptyCounts();
+  let pacer: PacerState = carried?.pacer ?? {};
+  let paused = carried?.paused ?? false;
+  let cancelRequested = false;
+  let status: JobStatus = carried ? 'running' : 'queued';
+  let rate = { perSecond: 0, atMs: Date.now(), processed: 0 };
+
+  const processed = () => {
+    const all = add(settled, current);
+    return all.succeeded + all.failed + all.invalid;
+  };
+
+  setHandler(claimUpdate, async (requestId) => {
+    await condition(() => claim !== undefined);
+    return { ...claim!, duplicate: requestId !== input.startRequestId };
+  });
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
+  setHandler(cancelSignal, () => void (cancelRequested = true));
+  setHandler(progressQuery, (): JobProgress => {
+    const all = add(settled, current);
+    return {
+      jobId: input.jobId,
+      jobName: input.jobName,
+      status,
+      totalRows,
+      processedRows: processed(),
+      succeeded: all.succeeded,
+      failed: all.failed,
+      invalid: all.invalid,
+      rowsPerSecond: rate.perSecond,
+      paused,
+      cancelRequested,
+    };
+  });
+
+  const setStatus = async (next: JobStatus) => {
+    status = next;
+    upsertSearchAttributes([{ key: JOB_STATUS, value: next }]);
+    if (next === 'paused' || next === 'running') await work.recordJobStatus(input.jobId, next);
+  };
+
+  const outcome = (reportPath: string | null, alreadyDelivered = false): JobOutcome => ({
+    jobId: input.jobId,
+    status,
+    alreadyDelivered,
+    deliveredBy: claim?.deliveredBy ?? null,
+    counts: add(settled, current),
+    totalRows: totalRows ?? 0,
+    reportPath,
+  });
+
+  try {
+    if (!claim) {
+      claim = await claimActs.claimJob(input);
+      if (claim.decision === 'resume') {
+        totalRows = claim.totalRows;
+        batchFrom = resumeAt = claim.resumedFromRow ?? 1;
+        settled = claim.settled;
+      }
+    }
+    if (claim.decision === 'already_delivered') {
+      status = 'completed';
+      return outcome(null, true);
+    }
+    if (totalRows === null) {
+      await setStatus('running');
+      totalRows = (await work.ingestCsv({ jobId: input.jobId, filePath: input.filePath, fileHash: input.fileHash })).totalRows;
+    } else if (status !== 'running') {
+      await setStatus('running');
+    }
+
+    let batches = 0;
+    while (batchFrom <= totalRows) {
+      if (paused && !cancelRequested) {
+        await setStatus('paused');
+        await condition(() => !paused || cancelRequested);
+        if (!cancelRequested) await setStatus('running');
+      }
+      if (cancelRequested) break;
+      const to = Math.min(batchFrom + input.delivery.chunkSize, totalRows + 1);
+      const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to, resumeAt, delivery: input.delivery, pacer });
+      pacer = r.pacer;
+      if (r.done) {
+        settled = add(settled, r.rangeCounts);
+        current = emptyCounts();
+        batchFrom = resumeAt = to;
+      } else {
+        current = r.rangeCounts;
+        resumeAt = r.lowWaterMark;
+      }
+      const now = Date.now();
+      const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
+      rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
+
+      batches += 1;
+      if (batchFrom <= totalRows && (batches >= input.delivery.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested)) {
+        await condition(allHandlersFinished);
+        return await continueAsNew<typeof csvJob>({
+          ...input,
+          carried: { claim, totalRows, batchFrom, resumeAt, settled, paused, pacer },
+        });
+      }
+    }
+
+    await setStatus(cancelRequested ? 'cancelled' : 'completed');
+    const fin = await work.finishJob({ jobId: input.jobId, status: cancelRequested ? 'cancelled' : 'completed', error: null });
+    settled = fin.counts;
+    current = emptyCounts();
+    return outcome(fin.reportPath);
+  } catch (err) {
+    if (err instanceof ContinueAsNew) throw err;
+    if (isCancellation(err)) {
+      // Cancelled from the Web UI or the API's terminate path: still record the outcome.
+      status = 'cancelled';
+      await CancellationScope.nonCancellable(() => work.finishJob({ jobId: input.jobId, status: 'cancelled', error: 'workflow cancelled' }));
+      throw err;
+    }
+    if (!claim || claim.decision === 'already_delivered') throw err;
+    const message = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
+    status = 'failed';
+    upsertSearchAttributes([{ key: JOB_STATUS, value: 'failed' }]);
+    await work.finishJob({ jobId: input.jobId, status: 'failed', error: message });
+    throw ApplicationFailure.nonRetryable(message, 'JobFailed');
+  }
+}
