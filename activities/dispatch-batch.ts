@@ -7,7 +7,7 @@ import { FixedPacer, type PacerState } from './pacer.ts';
 import { sendRow } from './http-sender.ts';
 
 /** Outcomes are written in one statement per this many rows, or per flush interval, whichever first. */
-const FLUSH_ROWS = 200;
+export const FLUSH_ROWS = 200;
 const FLUSH_INTERVAL_MS = 200;
 
 export interface DispatchHeartbeat {

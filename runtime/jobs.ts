@@ -67,7 +67,12 @@ export async function startJob(client: Client, config: Config, file: string, req
       { key: JOB_STATUS, value: 'queued' },
     ],
   });
-  const claim = await client.workflow.executeUpdateWithStart(claimUpdate, { args: [input.startRequestId], startWorkflowOperation: start });
-  const handle = await start.workflowHandle();
-  return { ...claim, workflowId: jobId, runId: (handle as { runId?: string }).runId ?? '' };
+  const update = await client.workflow.startUpdateWithStart(claimUpdate, {
+    args: [input.startRequestId],
+    startWorkflowOperation: start,
+    waitForStage: 'ACCEPTED',
+  });
+  const claim = await update.result();
+  // The run that answered: the new one, or the running one this trigger joined.
+  return { ...claim, workflowId: jobId, runId: update.workflowRunId ?? '' };
 }

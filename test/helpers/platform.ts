@@ -37,7 +37,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     RETRY_BASE_DELAY: '0.01',
     RETRY_MAX_DELAY: '0.2',
     HEARTBEAT_TIMEOUT: '5',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: 'error',
     ...env,
   });
 }

@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { startJob } from '../runtime/jobs.ts';
+import { connectClient } from '../runtime/temporal.ts';
+import { openStore } from '../runtime/platform.ts';
+import type { JobOutcome } from '../workflows/csv-job.ts';
+import { FLUSH_ROWS } from '../activities/dispatch-batch.ts';
+import { startTarget } from './helpers/target.ts';
+import { freshPostgres, tempDir, testConfig, writeCsv } from './helpers/platform.ts';
+
+const ROWS = 3000;
+const MAX_WORKERS = 8;
+
+async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import=tsx', 'test/helpers/worker-process.ts'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  if (!chunk.toString().includes('ready')) throw new Error(`worker said ${chunk.toString()}`);
+  return child;
+}
+
+test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending only rows in flight', async (t) => {
+  const target = await startTarget(() => ({ status: 200, delayMs: 3 }));
+  const pg = await freshPostgres();
+  const env = {
+    DATABASE_URL: pg.url,
+    MAX_WORKERS: String(MAX_WORKERS),
+    CSV_CHUNK_SIZE: '1000',
+    HEARTBEAT_TIMEOUT: '2',
+  };
+  const config = testConfig(env);
+  const childEnv = {
+    ...env,
+    TEMPORAL_ADDRESS: config.temporal.address!,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    DATA_DIR: config.dataDir,
+    BASE_RATE_LIMIT: '0',
+    MAX_RATE_LIMIT: '0',
+    LOG_LEVEL: 'error',
+  };
+  const client = await connectClient(config.temporal.address!, config.temporal.namespace);
+  const children: ChildProcess[] = [];
+  t.teardown(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await client.connection.close();
+    await target.close();
+    await pg.drop();
+  });
+
+  const lines = ['webhook_url'];
+  for (let i = 1; i <= ROWS; i++) lines.push(`${target.url}/r/${i}`);
+  const file = writeCsv(tempDir(), 'crash.csv', lines.join('\n'));
+
+  const first = await spawnWorker(childEnv);
+  children.push(first);
+  const info = await startJob(client, config, file);
+  // Off the 1000-row chunk boundary, so the kill lands inside a batch.
+  while (target.received.length < 1234) await sleep(5);
+  first.kill('SIGKILL');
+  await once(first, 'exit');
+  const receivedAtCrash = target.received.length;
+  t.true(receivedAtCrash < ROWS, 'the crash happened mid-job');
+
+  children.push(await spawnWorker(childEnv));
+  const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
+  t.is(outcome.status, 'completed');
+  t.is(outcome.counts.succeeded, ROWS);
+
+  const missing = Array.from({ length: ROWS }, (_, k) => k + 1).filter((i) => !target.byKey.has(`${info.jobId}:${i}`));
+  t.deepEqual(missing, [], 'every row was received at least once');
+  const twice = [...target.byKey.values()].filter((l) => l.length > 1).length;
+  // In flight at the crash: requests on the wire plus outcomes waiting for their batched write.
+  const window = MAX_WORKERS + 2 * FLUSH_ROWS;
+  t.log(`received at crash: ${receivedAtCrash}; rows received twice: ${twice} (window ${window})`);
+  t.true(twice <= window, `${twice} rows were sent twice; the in-flight window is ${window}`);
+
+  const db = await openStore(config);
+  const [stored] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_rows WHERE job_id = $1 AND status = 'succeeded'`, [info.jobId]);
+  await db.close();
+  t.is(stored?.n, ROWS);
+});

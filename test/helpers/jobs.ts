@@ -1,0 +1,24 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { JobProgress } from '../../core/job-types.ts';
+import { progressQuery, type JobOutcome } from '../../workflows/csv-job.ts';
+
+export function csvOfUrls(base: string, rows: number, pathPrefix = 'r'): string {
+  const lines = ['webhook_url,name'];
+  for (let i = 1; i <= rows; i++) lines.push(`${base}/${pathPrefix}/${i},row ${i}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+export const progressOf = (client: Client, workflowId: string): Promise<JobProgress> =>
+  client.workflow.getHandle(workflowId).query(progressQuery);
+
+export const resultOf = (client: Client, workflowId: string): Promise<JobOutcome> =>
+  client.workflow.getHandle(workflowId).result() as Promise<JobOutcome>;
