@@ -1,0 +1,30 @@
+import test from 'ava';
+import { ConfigError, loadConfig } from '../core/config.ts';
+
+test('defaults follow the original tool', (t) => {
+  const c = loadConfig({});
+  t.like(c, { port: 8000, dataDir: './data', databaseUrl: undefined, resume: { enabled: true, maxAgeDays: 7 } });
+  t.like(c.temporal, { address: undefined, namespace: 'default', taskQueue: 'bulk-api-trigger', devPort: 7233, uiPort: 8233 });
+  t.like(c.delivery, { maxWorkers: 3, baseRateLimit: 3, maxRateLimit: 5, chunkSize: 1000, maxRetries: 3, requestTimeoutMs: 30_000 });
+});
+
+test('values are parsed from strings', (t) => {
+  const c = loadConfig({ MAX_WORKERS: '64', BASE_RATE_LIMIT: '0', MAX_RATE_LIMIT: '0.5', RESUME_ENABLED: 'false', REQUEST_TIMEOUT: '2.5', DATABASE_URL: 'postgres://x/y' });
+  t.like(c.delivery, { maxWorkers: 64, baseRateLimit: 0, maxRateLimit: 0.5, requestTimeoutMs: 2500 });
+  t.false(c.resume.enabled);
+  t.is(c.databaseUrl, 'postgres://x/y');
+});
+
+test('every bad value is reported at once, by name and value', (t) => {
+  const err = t.throws(() => loadConfig({ MAX_WORKERS: 'lots', PORT: '99999', RESUME_ENABLED: 'maybe', BASE_RATE_LIMIT: '-1' }), { instanceOf: ConfigError });
+  t.deepEqual(err?.problems, [
+    'PORT="99999": expected a whole number from 0 to 65535',
+    'MAX_WORKERS="lots": expected a whole number from 1 to 10000',
+    'BASE_RATE_LIMIT="-1": expected a number of seconds ≥ 0',
+    'RESUME_ENABLED="maybe": expected true or false',
+  ]);
+});
+
+test('MAX_RATE_LIMIT below BASE_RATE_LIMIT is refused', (t) => {
+  t.throws(() => loadConfig({ BASE_RATE_LIMIT: '3', MAX_RATE_LIMIT: '1' }), { instanceOf: ConfigError, message: /MAX_RATE_LIMIT=1 is below BASE_RATE_LIMIT=3/ });
+});
