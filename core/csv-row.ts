@@ -16,7 +16,7 @@ export type RowValidation =
   | { ok: false; reason: string; url: string | null; name: string | null; group: string | null };
 
 /** The columns the original tool read; any other column is ignored. */
-const KNOWN_COLUMNS = ['webhook_url', 'method', 'payload', 'header', 'headers', 'name', 'group'] as const;
+type KnownColumn = 'webhook_url' | 'method' | 'payload' | 'header' | 'headers' | 'name' | 'group';
 
 export class CsvHeaderError extends Error {
   override name = 'CsvHeaderError';
@@ -42,7 +42,7 @@ export function validateHeader(names: readonly string[]): string[] {
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-function cell(record: Record<string, string | undefined>, column: (typeof KNOWN_COLUMNS)[number]): string {
+function cell(record: Record<string, string | undefined>, column: KnownColumn): string {
   return (record[column] ?? '').trim();
 }
 

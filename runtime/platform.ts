@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import type { NativeConnection, Worker } from '@temporalio/worker';
+import proto from '@temporalio/proto';
 import type { Config } from '../core/config.ts';
 import { openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
@@ -10,8 +10,8 @@ import { connectClient, registerSearchAttributes } from './temporal.ts';
 import { createJobWorker } from './worker.ts';
 
 export interface PlatformParts {
-  /** Run a worker (opens the store). */
-  worker: boolean;
+  /** Run a worker (opens the store); 'if-none' only when no worker polls the task queue yet. */
+  worker: boolean | 'if-none';
   /** Serve the REST API on PORT. */
   api: boolean;
   role: string;
@@ -24,9 +24,21 @@ export interface Platform {
   uiUrl: string | null;
   db: Database | null;
   apiUrl: string | null;
+  /** True when this process runs a worker. */
+  ownsWorker: boolean;
   /** Resolves when the worker stops (or never, without a worker). */
   workerDone: Promise<void>;
   shutdown(): Promise<void>;
+}
+
+/** True when some worker polls the task queue (a platform already runs). */
+async function hasWorkers(client: Client, taskQueue: string): Promise<boolean> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return (res.pollers ?? []).length > 0;
 }
 
 /** Opens the store and applies migrations. */
@@ -66,11 +78,13 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
 
     let db: Database | null = null;
     let workerDone: Promise<void> = new Promise(() => undefined);
-    if (parts.worker) {
+    let ownsWorker = false;
+    if (parts.worker === true || (parts.worker === 'if-none' && !(await hasWorkers(client, config.temporal.taskQueue)))) {
       const store = await openStore(config);
       db = store;
       stops.push(() => store.close());
       const { worker, connection } = await createJobWorker({ address: temporal.address, config, db: store, role: parts.role });
+      ownsWorker = true;
       stops.push(() => connection.close());
       workerDone = worker.run();
       stops.push(async () => {
@@ -88,7 +102,7 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
       apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
       stops.push(() => new Promise((resolve) => server.close(resolve)));
     }
-    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, workerDone, shutdown };
+    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, ownsWorker, workerDone, shutdown };
   } catch (err) {
     await shutdown();
     throw err;

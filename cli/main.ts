@@ -1,0 +1,42 @@
+import { Command, Option } from 'commander';
+import { ConfigError } from '../core/config.ts';
+import { JobStartError } from '../runtime/jobs.ts';
+import { configFromEnvironment } from '../runtime/load-config.ts';
+import { dryRun } from '../runtime/dry-run.ts';
+import { CsvHeaderError } from '../core/csv-row.ts';
+import { CsvFormatError } from '../activities/csv-file.ts';
+import { EXIT, runJob } from './run-job.ts';
+
+const program = new Command()
+  .name('bulk-api-trigger')
+  .description('Deliver every row of a CSV of webhook/API calls, durably (Temporal), politely and once.')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('send every row of FILE and follow the job to the end (exit 0 completed, 1 failed or cancelled, 2 bad input, 3 already delivered)')
+  .argument('<file>', 'CSV with a webhook_url column (method, payload, headers, name, group optional)')
+  .option('--dry-run', 'validate only: print counts and the first errors, send nothing')
+  .option('--job-name <name>', 'name shown in the API, reports and Web UI (default: JOB_NAME or the file name)')
+  .option('--force-restart', 'send the file again even if it was already delivered (a new job)')
+  .option('--no-resume', 'start over instead of resuming an unfinished job of the same file')
+  .addOption(new Option('--no-progress', 'no progress bar'))
+  .action(async (file: string, opts: { dryRun?: boolean; jobName?: string; forceRestart?: boolean; resume: boolean; progress: boolean }) => {
+    if (opts.dryRun) {
+      const report = await dryRun(file);
+      process.stdout.write(`${file}: ${report.totalRows} rows, ${report.validRows} valid, ${report.invalidRows} invalid\n`);
+      for (const e of report.errors) process.stdout.write(`  row ${e.row}: ${e.reason}\n`);
+      if (report.invalidRows > report.errors.length) process.stdout.write(`  … and ${report.invalidRows - report.errors.length} more\n`);
+      process.exitCode = report.invalidRows > 0 ? EXIT.failed : EXIT.completed;
+      return;
+    }
+    // The terminal shows the progress bar; worker chatter only when LOG_LEVEL asks for it.
+    const config = { ...configFromEnvironment(), logLevel: process.env.LOG_LEVEL ?? 'warn' };
+    process.exitCode = await runJob(config, file, { jobName: opts.jobName, forceRestart: opts.forceRestart, resume: opts.resume }, opts.progress);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  const known = err instanceof ConfigError || err instanceof JobStartError || err instanceof CsvHeaderError || err instanceof CsvFormatError || (err as NodeJS.ErrnoException).code === 'ENOENT';
+  process.stderr.write(`bulk-api-trigger: ${err.message}\n`);
+  process.exit(known ? EXIT.usage : EXIT.failed);
+});
