@@ -2,13 +2,15 @@ import { Context } from '@temporalio/activity';
 import type { Dispatcher } from 'undici';
 import type { DispatchInput, DispatchResult } from '../core/job-types.ts';
 import type { Database } from '../store/database.ts';
-import { countRows, pendingRows, writeOutcomes, type RowOutcome } from '../store/rows-repo.ts';
+import { countRows, firstPendingRow, pendingRows, writeOutcomes, type RowOutcome } from '../store/rows-repo.ts';
 import { FixedPacer, type PacerState } from './pacer.ts';
 import { sendRow } from './http-sender.ts';
 
 /** Outcomes are written in one statement per this many rows, or per flush interval, whichever first. */
 export const FLUSH_ROWS = 200;
 const FLUSH_INTERVAL_MS = 200;
+/** Senders wait for the writer beyond this: bounds memory and what a crash can make us resend. */
+export const MAX_UNWRITTEN_ROWS = 2 * FLUSH_ROWS;
 
 export interface DispatchHeartbeat {
   lowWaterMark: number;
@@ -43,20 +45,27 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   let lowIdx = 0;
   const lowWaterMark = () => (lowIdx < rows.length ? rows[lowIdx]!.rowNumber : input.to);
 
+  // One writer drains the buffer; senders only wait for it when too much is unwritten.
   let buffer: RowOutcome[] = [];
-  let flushing: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    flushing = flushing.then(async () => {
-      const batch = buffer;
-      buffer = [];
-      await writeOutcomes(db, jobId, batch);
-      for (const o of batch) stored[indexOf.get(o.rowNumber)!] = 1;
-      while (lowIdx < rows.length && stored[lowIdx]) lowIdx++;
+  let writing: Promise<void> | null = null;
+  let writeError: unknown = null;
+  const drain = async () => {
+    try {
+      while (buffer.length > 0) {
+        const batch = buffer;
+        buffer = [];
+        await writeOutcomes(db, jobId, batch);
+        for (const o of batch) stored[indexOf.get(o.rowNumber)!] = 1;
+        while (lowIdx < rows.length && stored[lowIdx]) lowIdx++;
+      }
       ctx.heartbeat({ lowWaterMark: lowWaterMark(), pacer: pacer.snapshot() } satisfies DispatchHeartbeat);
-    });
-    return flushing;
+    } catch (err) {
+      writeError ??= err;
+    }
   };
-  const timer = setInterval(() => void flush().catch(() => undefined), FLUSH_INTERVAL_MS);
+  // `.finally` runs after the assignment, so `writing` is never left pointing at a finished drain.
+  const flush = (): Promise<void> => (writing ??= drain().finally(() => void (writing = null)));
+  const timer = setInterval(() => void flush(), FLUSH_INTERVAL_MS);
 
   let next = 0;
   let requestsSent = 0;
@@ -71,7 +80,8 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
     acquireSlot: (origin: string, mayDefer: boolean) =>
       pacer.acquire(origin, mayDefer && pacer.reservations > 0 ? deadline : Number.POSITIVE_INFINITY, ctx.cancellationSignal),
   };
-  const stopping = () => Date.now() >= deadline || ctx.cancellationSignal.aborted;
+  // A failed write stops the batch: its rows stay pending and the retried attempt sends them.
+  const stopping = () => Date.now() >= deadline || ctx.cancellationSignal.aborted || writeError !== null;
   const sender = async () => {
     while (!stopping() && next < rows.length) {
       const row = rows[next++]!;
@@ -79,7 +89,10 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
       requestsSent += result.requests;
       if ('unfinished' in result) return;
       buffer.push(result);
-      if (buffer.length >= FLUSH_ROWS) await flush();
+      if (buffer.length >= FLUSH_ROWS) {
+        const written = flush();
+        if (buffer.length >= MAX_UNWRITTEN_ROWS) await written;
+      }
     }
   };
 
@@ -87,8 +100,12 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
     await Promise.all(Array.from({ length: Math.min(delivery.maxWorkers, rows.length) }, sender));
   } finally {
     clearInterval(timer);
-    await flush();
+    while (writing || (buffer.length > 0 && writeError === null)) await flush();
   }
-  const rangeCounts = await countRows(db, jobId, { from: input.from, to: input.to });
-  return { done: rangeCounts.pending === 0, lowWaterMark: lowWaterMark(), rangeCounts, requestsSent, pacer: pacer.snapshot() };
+  if (writeError !== null) throw writeError;
+  const range = { from: input.from, to: input.to };
+  const rangeCounts = await countRows(db, jobId, range);
+  // From the store, not our bookkeeping: the next batch can never start past a pending row.
+  const firstPending = rangeCounts.pending > 0 ? await firstPendingRow(db, jobId, range) : null;
+  return { done: rangeCounts.pending === 0, lowWaterMark: firstPending ?? input.to, rangeCounts, requestsSent, pacer: pacer.snapshot() };
 }

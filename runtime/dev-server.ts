@@ -23,6 +23,8 @@ export interface DevServer {
   uiUrl: string | null;
   /** False when a server was already listening and we only connected to it. */
   owned: boolean;
+  /** The server's process id, when we started it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     address,
     uiUrl: opts.ui === false ? null : uiUrl,
     owned: true,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -74,15 +74,25 @@ export async function pendingRows(db: Queryable, jobId: string, from: number, to
   }));
 }
 
-/** One UPDATE for many outcomes. Only pending rows change, so a replayed flush cannot overwrite a later one. */
+/**
+ * One UPDATE for many outcomes. Only pending rows change, so a replayed flush cannot overwrite a
+ * later one. The row-number range keeps the plan to the batch's rows even before the table has
+ * statistics (otherwise the planner may hash-join over every pending row of the job).
+ */
 export async function writeOutcomes(db: Queryable, jobId: string, outcomes: RowOutcome[]): Promise<void> {
   if (outcomes.length === 0) return;
+  let low = Infinity;
+  let high = -Infinity;
+  for (const o of outcomes) {
+    low = Math.min(low, o.rowNumber);
+    high = Math.max(high, o.rowNumber);
+  }
   await db.query(
     `UPDATE job_rows r SET status = v.status, attempts = v.attempts, status_code = v.status_code,
             response_time_ms = v.ms, error = v.error, response_excerpt = v.excerpt, completed_at = now()
      FROM unnest($2::int[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::text[], $8::text[])
           AS v(row_number, status, attempts, status_code, ms, error, excerpt)
-     WHERE r.job_id = $1 AND r.row_number = v.row_number AND r.status = 'pending'`,
+     WHERE r.job_id = $1 AND r.row_number BETWEEN $9 AND $10 AND r.row_number = v.row_number AND r.status = 'pending'`,
     [
       jobId,
       outcomes.map((o) => o.rowNumber),
@@ -92,6 +102,8 @@ export async function writeOutcomes(db: Queryable, jobId: string, outcomes: RowO
       outcomes.map((o) => o.responseTimeMs),
       outcomes.map((o) => clean(o.error)),
       outcomes.map((o) => clean(o.responseExcerpt)),
+      low,
+      high,
     ],
   );
 }
@@ -112,10 +124,11 @@ export async function countRows(db: Queryable, jobId: string, range?: { from: nu
   return counts;
 }
 
-export async function firstPendingRow(db: Queryable, jobId: string): Promise<number | null> {
+/** The lowest pending row of the job, or of [from, to) when a range is given. */
+export async function firstPendingRow(db: Queryable, jobId: string, range = { from: 1, to: 2 ** 31 - 1 }): Promise<number | null> {
   const [row] = await db.query<{ n: number | null }>(
-    `SELECT min(row_number) AS n FROM job_rows WHERE job_id = $1 AND status = 'pending'`,
-    [jobId],
+    `SELECT min(row_number) AS n FROM job_rows WHERE job_id = $1 AND row_number >= $2 AND row_number < $3 AND status = 'pending'`,
+    [jobId, range.from, range.to],
   );
   return row?.n ?? null;
 }

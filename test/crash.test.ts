@@ -6,7 +6,7 @@ import { startJob } from '../runtime/jobs.ts';
 import { connectClient } from '../runtime/temporal.ts';
 import { openStore } from '../runtime/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
-import { FLUSH_ROWS } from '../activities/dispatch-batch.ts';
+import { MAX_UNWRITTEN_ROWS } from '../activities/dispatch-batch.ts';
 import { startTarget } from './helpers/target.ts';
 import { freshPostgres, tempDir, testConfig, writeCsv } from './helpers/platform.ts';
 
@@ -14,7 +14,7 @@ const ROWS = 3000;
 const MAX_WORKERS = 8;
 
 async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', 'test/helpers/worker-process.ts'], {
+  const child = spawn(process.execPath, ['--import=tsx', 'runtime/worker-main.ts'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -73,8 +73,9 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
   const missing = Array.from({ length: ROWS }, (_, k) => k + 1).filter((i) => !target.byKey.has(`${info.jobId}:${i}`));
   t.deepEqual(missing, [], 'every row was received at least once');
   const twice = [...target.byKey.values()].filter((l) => l.length > 1).length;
-  // In flight at the crash: requests on the wire plus outcomes waiting for their batched write.
-  const window = MAX_WORKERS + 2 * FLUSH_ROWS;
+  // In flight at the crash: requests on the wire, plus outcomes not yet written (the batch being
+  // written and the buffer behind it, each at most MAX_UNWRITTEN_ROWS plus one per sender).
+  const window = MAX_WORKERS + 2 * (MAX_UNWRITTEN_ROWS + MAX_WORKERS);
   t.log(`received at crash: ${receivedAtCrash}; rows received twice: ${twice} (window ${window})`);
   t.true(twice <= window, `${twice} rows were sent twice; the in-flight window is ${window}`);
 

@@ -1,0 +1,28 @@
+/**
+ * `npm run worker`: a worker only (workflows + activities), for TEMPORAL_ADDRESS and
+ * DATABASE_URL shared with other processes. Prints "ready" once it polls.
+ */
+import { ConfigError } from '../core/config.ts';
+import { configFromEnvironment } from './load-config.ts';
+import { openStore } from './platform.ts';
+import { createJobWorker } from './worker.ts';
+
+async function main(): Promise<void> {
+  const config = configFromEnvironment();
+  const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
+  const db = await openStore(config);
+  const { worker, connection } = await createJobWorker({ address, config, db, role: 'worker' });
+  const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  const running = worker.run();
+  process.stdout.write(`ready\n`);
+  await running;
+  await connection.close();
+  await db.close();
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : `worker stopped: ${err.message}`}\n`);
+  process.exit(1);
+});
