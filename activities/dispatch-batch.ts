@@ -77,8 +77,11 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
     backoff: { baseMs: delivery.retryBaseDelayMs, capMs: delivery.retryMaxDelayMs },
     signal: ctx.cancellationSignal,
     // The first slot of a slice is always taken, so a spacing longer than a slice still makes progress.
-    acquireSlot: (origin: string, mayDefer: boolean) =>
-      pacer.acquire(origin, mayDefer && pacer.reservations > 0 ? deadline : Number.POSITIVE_INFINITY, ctx.cancellationSignal),
+    acquireSlot:
+      delivery.baseRateLimit > 0
+        ? (origin: string, mayDefer: boolean) =>
+            pacer.acquire(origin, mayDefer && pacer.reservations > 0 ? deadline : Number.POSITIVE_INFINITY, ctx.cancellationSignal)
+        : null,
   };
   // A failed write stops the batch: its rows stay pending and the retried attempt sends them.
   const stopping = () => Date.now() >= deadline || ctx.cancellationSignal.aborted || writeError !== null;

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
+import type BodyReadable from 'undici/types/readable';
 import { classifyStatus, isTransientErrorCode, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
 import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
 
@@ -15,8 +16,9 @@ export interface SendContext {
   /**
    * Waits for the target host's next slot; false when the batch should stop instead. A retry
    * (`mayDefer` false) always waits, so a row's attempt count is never lost between batches.
+   * Null when requests are not paced.
    */
-  acquireSlot: (origin: string, mayDefer: boolean) => Promise<boolean>;
+  acquireSlot: ((origin: string, mayDefer: boolean) => Promise<boolean>) | null;
   /** Aborts waits (slots, backoff) but never a request already on the wire. */
   signal: AbortSignal;
 }
@@ -35,14 +37,16 @@ export function buildHeaders(jobId: string, row: PendingRow): Record<string, str
 
 /** Sends one row, retrying transient failures with backoff; returns its final outcome. */
 export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendResult> {
-  const origin = new URL(row.url).origin;
+  const origin = ctx.acquireSlot ? new URL(row.url).origin : '';
   const headers = buildHeaders(ctx.jobId, row);
   let requests = 0;
   for (let attempt = 1; ; attempt++) {
-    try {
-      if (!(await ctx.acquireSlot(origin, attempt === 1))) return { rowNumber: row.rowNumber, unfinished: true, requests };
-    } catch {
-      return { rowNumber: row.rowNumber, unfinished: true, requests };
+    if (ctx.acquireSlot) {
+      try {
+        if (!(await ctx.acquireSlot(origin, attempt === 1))) return { rowNumber: row.rowNumber, unfinished: true, requests };
+      } catch {
+        return { rowNumber: row.rowNumber, unfinished: true, requests };
+      }
     }
     const started = performance.now();
     let error: string;
@@ -60,7 +64,7 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
         headersTimeout: ctx.requestTimeoutMs,
         bodyTimeout: ctx.requestTimeoutMs,
       });
-      excerpt = await readExcerpt(res.body);
+      excerpt = await readExcerpt(res.body, res.headers['content-length']);
       statusCode = res.statusCode;
       const kind = classifyStatus(res.statusCode);
       const outcome = { rowNumber: row.rowNumber, attempts: attempt, statusCode, responseTimeMs: performance.now() - started, responseExcerpt: excerpt, requests };
@@ -87,8 +91,16 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
   }
 }
 
+/** Small bodies of known length are read in one go; larger ones are streamed. */
+const WHOLE_BODY_LIMIT = 64 * 1024;
+
 /** Keeps the first bytes for the record and drains the rest so the connection can be reused. */
-async function readExcerpt(body: AsyncIterable<Buffer>): Promise<string | null> {
+async function readExcerpt(body: BodyReadable, contentLength: string | string[] | undefined): Promise<string | null> {
+  const length = typeof contentLength === 'string' ? Number(contentLength) : NaN;
+  if (length <= WHOLE_BODY_LIMIT) {
+    const text = await body.text();
+    return text === '' ? null : text.slice(0, EXCERPT_BYTES);
+  }
   const kept: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -27,6 +27,8 @@ export async function ingestCsv(db: Database, input: IngestInput): Promise<Inges
   await setJobStatus(db, input.jobId, 'running');
   const hash = createHash('sha256');
   let batch: StoredRow[] = [];
+  // One INSERT in flight while the next block is parsed: the file is read at the pace of the store.
+  let inserting: Promise<void> = Promise.resolve();
   let totalRows = 0;
   let invalidRows = 0;
   try {
@@ -41,11 +43,15 @@ export async function ingestCsv(db: Database, input: IngestInput): Promise<Inges
           : { rowNumber, url: v.url, method: null, payload: null, headers: null, name: v.name, group: v.group, invalidReason: v.reason },
       );
       if (batch.length >= INSERT_ROWS) {
-        await insertRows(db, input.jobId, batch);
+        await inserting;
+        inserting = insertRows(db, input.jobId, batch);
+        // Its error is raised at the next await; until then this keeps it from counting as unhandled.
+        inserting.catch(() => undefined);
         batch = [];
         ctx.heartbeat({ rowsRead: rowNumber });
       }
     }
+    await inserting;
     await insertRows(db, input.jobId, batch);
   } catch (err) {
     if (err instanceof CsvHeaderError || err instanceof CsvFormatError) {
