@@ -24,6 +24,7 @@ export async function finishJob(db: Database, config: Config, input: FinishInput
   const finishedAt = new Date();
   const startedAt = job?.started_at ?? job?.created_at ?? finishedAt;
   const durationSeconds = (finishedAt.getTime() - startedAt.getTime()) / 1000;
+  const { statusCodes, ...latency } = await latencySummary(db, input.jobId);
   const report = {
     job_id: input.jobId,
     job_name: job?.job_name ?? null,
@@ -38,7 +39,8 @@ export async function finishJob(db: Database, config: Config, input: FinishInput
     total_rows: job?.total_rows ?? null,
     counts,
     rows_per_second: durationSeconds > 0 ? (counts.succeeded + counts.failed) / durationSeconds : null,
-    latency_ms: await latencySummary(db, input.jobId),
+    status_codes: statusCodes,
+    latency_ms: latency,
     first_errors: await firstErrors(db, input.jobId, REPORT_ERRORS),
   };
   await mkdir(reportDir, { recursive: true });

@@ -15,7 +15,8 @@ export interface WorkerOptions {
   role?: string;
 }
 
-const SDK_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
+// The SDK's INFO lines (bundler output, worker state changes) are for debugging our platform.
+const SDK_LOG_LEVELS: Record<string, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'WARN', warn: 'WARN', error: 'ERROR', fatal: 'ERROR', silent: 'ERROR' };
 let runtimeInstalled = false;
 
 /** The SDK's own logger follows LOG_LEVEL; it can be set once per process, before the first worker. */
