@@ -41,7 +41,13 @@ export async function finishJob(db: Database, config: Config, input: FinishInput
     rows_per_second: durationSeconds > 0 ? (counts.succeeded + counts.failed) / durationSeconds : null,
     status_codes: statusCodes,
     latency_ms: latency,
-    first_errors: await firstErrors(db, input.jobId, REPORT_ERRORS),
+    first_errors: (await firstErrors(db, input.jobId, REPORT_ERRORS)).map((e) => ({
+      row: e.rowNumber,
+      status: e.status,
+      webhook_url: e.url,
+      status_code: e.statusCode,
+      error: e.error,
+    })),
   };
   await mkdir(reportDir, { recursive: true });
   // Write then rename, so a reader never sees half a report.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { startJob } from '../runtime/jobs.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
@@ -108,5 +109,13 @@ for (const store of ['pglite', 'postgres'] as StoreKind[]) {
       [info.jobId],
     );
     t.is(results?.n, validRows - gone);
+    const [tracked] = await platform.db.query<Record<string, unknown>>('SELECT file_path, job_id, status, rows_count FROM file_tracking');
+    t.deepEqual(tracked, { file_path: file, job_id: info.jobId, status: 'completed', rows_count: ROWS });
+
+    // The JSON report names the outcome the same way.
+    const report = JSON.parse(readFileSync(outcome.reportPath!, 'utf8'));
+    t.like(report, { job_id: info.jobId, job_name: 'e2e', status: 'completed', total_rows: ROWS, counts: outcome.counts, status_codes: { '200': validRows - gone, '404': gone } });
+    t.true(report.latency_ms.p50 > 0 && report.latency_ms.p99 >= report.latency_ms.p50);
+    t.like(report.first_errors[0], { row: 3, status: 'failed', status_code: 404, error: 'HTTP 404' });
   });
 }
