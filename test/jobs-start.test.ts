@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import test from 'ava';
 import { JobStartError, startJob } from '../runtime/jobs.ts';
+import { hashFile } from '../activities/csv-file.ts';
 import { pauseSignal } from '../workflows/csv-job.ts';
 import { startTarget } from './helpers/target.ts';
 import { startTestPlatform, tempDir, writeCsv } from './helpers/platform.ts';
@@ -31,6 +32,15 @@ test('the same file while its job runs joins that job; once delivered it is refu
   t.is((await resultOf(p.client, forced.workflowId)).counts.succeeded, 200);
   t.is(target.received.length, 400);
   t.true(target.received.slice(200).every((r) => r.key.startsWith(`${forced.jobId}:`)), 'new job, new idempotency keys');
+
+  // Jobs are filterable in the Web UI by the search attributes the platform registered.
+  const { hash } = await hashFile(file);
+  const byHash = new Set<string>();
+  for await (const w of p.client.workflow.list({ query: `BulkFileHash = '${hash}'` })) byHash.add(w.workflowId);
+  t.deepEqual([...byHash].sort(), [first.jobId, forced.jobId].sort());
+  const completed: string[] = [];
+  for await (const w of p.client.workflow.list({ query: `BulkJobName = 'same' AND BulkJobStatus = 'completed' AND BulkCsvFile = '${file}'` })) completed.push(w.workflowId);
+  t.deepEqual([...new Set(completed)].sort(), [first.jobId, forced.jobId].sort());
 
   appendFileSync(file, `${target.url}/extra,extra\n`);
   const changed = await startJob(p.client, p.config, file);

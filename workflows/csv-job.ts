@@ -134,7 +134,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       }
     }
     if (claim.decision === 'already_delivered') {
-      status = 'completed';
+      await setStatus('completed');
       return outcome(null, true);
     }
     if (totalRows === null) {
@@ -187,6 +187,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     if (isCancellation(err)) {
       // Cancelled from the Web UI or the API's terminate path: still record the outcome.
       status = 'cancelled';
+      upsertSearchAttributes([{ key: JOB_STATUS, value: 'cancelled' }]);
       await CancellationScope.nonCancellable(() => work.finishJob({ jobId: input.jobId, status: 'cancelled', error: 'workflow cancelled' }));
       throw err;
     }
