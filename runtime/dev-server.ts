@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { findTemporalCli, TemporalCliMissingError } from './temporal-cli.ts';
 
 export interface DevServerOptions {
@@ -48,6 +49,30 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number)
 }
 
 /**
+ * Last resort where no CLI is installed: the Temporal SDK downloads one (needs the internet) and
+ * runs it with the same options.
+ */
+async function downloadedDevServer(opts: DevServerOptions, tried: string[]): Promise<DevServer> {
+  opts.log?.('no Temporal CLI found; asking the Temporal SDK to download one');
+  try {
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        executable: { type: 'cached-download' },
+        ip: '127.0.0.1',
+        port: opts.port,
+        namespace: opts.namespace,
+        ui: opts.ui !== false,
+        ...(opts.ui !== false ? { uiPort: opts.uiPort } : {}),
+        ...(opts.persistent !== false ? { dbFilename: path.resolve(opts.dataDir, 'temporal.db') } : {}),
+      },
+    });
+    return { address: env.address, uiUrl: opts.ui === false ? null : `http://127.0.0.1:${opts.uiPort}`, owned: true, stop: () => env.teardown() };
+  } catch (err) {
+    throw new TemporalCliMissingError([...tried, `download by the Temporal SDK (${(err as Error).message.split('\n')[0]})`]);
+  }
+}
+
+/**
  * Runs `temporal server start-dev` with its SQLite file under DATA_DIR, so jobs survive a full
  * stop. If something already listens on the port (an earlier start left running), it is reused.
  */
@@ -59,7 +84,7 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     return { address, uiUrl, owned: false, stop: async () => undefined };
   }
   const cli = findTemporalCli(opts.cliPath, opts.log);
-  if (!cli.path) throw new TemporalCliMissingError(cli.tried);
+  if (!cli.path) return downloadedDevServer(opts, cli.tried);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(opts.port), '--namespace', opts.namespace, '--log-level', 'error'];
   args.push(...(opts.ui === false ? ['--headless'] : ['--ui-port', String(opts.uiPort)]));
   if (opts.persistent !== false) {

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../core/config.ts';
 import { createActivities } from '../activities/index.ts';
@@ -23,7 +24,12 @@ let runtimeInstalled = false;
 function installRuntime(level: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[level] ?? 'INFO') });
+  try {
+    Runtime.install({ logger: new DefaultLogger(SDK_LOG_LEVELS[level] ?? 'WARN') });
+  } catch (err) {
+    // A connection made earlier (the SDK-run dev server) installed the default runtime: keep it.
+    if (!(err instanceof IllegalStateError)) throw err;
+  }
 }
 
 /** A worker running the csvJob workflow and its activities on the configured task queue. */
