@@ -12,12 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import pg from 'pg';
 import { startDevServer } from '../runtime/dev-server.ts';
 import { connectClient, registerSearchAttributes } from '../runtime/temporal.ts';
 import { startJob } from '../runtime/jobs.ts';
 import { loadConfig } from '../core/config.ts';
 import type { Client } from '@temporalio/client';
+import { freshPostgres } from '../test/helpers/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
 
 const { values } = parseArgs({
@@ -105,25 +105,6 @@ async function activitySeconds(client: Client, workflowId: string, activityType:
     if (start !== undefined) total += at - start;
   }
   return total;
-}
-
-async function freshPostgres(adminUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `bat_bench_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
 }
 
 const target = await spawnReady(['bench/target.ts']);

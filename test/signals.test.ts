@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startJob } from '../runtime/jobs.ts';
 import { cancelSignal, pauseSignal, resumeSignal } from '../workflows/csv-job.ts';
 import { getJob } from '../store/jobs-repo.ts';
@@ -11,15 +11,18 @@ const ROWS = 300;
 // ~100 rows/s: slow enough to pause mid-job, fast enough to finish in seconds.
 const ENV = { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2', CSV_CHUNK_SIZE: '100' };
 
-test('pause stops new requests within about a second; resume delivers the rest', async (t) => {
+/** A running job of ROWS rows against a slow target, once `sent` rows have arrived. */
+async function slowJob(t: ExecutionContext, name: string, sent: number) {
   const target = await startTarget(() => ({ status: 200, delayMs: 20 }));
   const p = await startTestPlatform('pglite', ENV);
   t.teardown(async () => (await p.stop(), await target.close()));
-  const file = writeCsv(tempDir(), 'pause.csv', csvOfUrls(target.url, ROWS));
-  const info = await startJob(p.client, p.config, file);
-  const handle = p.client.workflow.getHandle(info.workflowId);
+  const info = await startJob(p.client, p.config, writeCsv(tempDir(), name, csvOfUrls(target.url, ROWS)));
+  await waitFor(() => target.received.length >= sent, `${sent} rows received`);
+  return { target, p, info, handle: p.client.workflow.getHandle(info.workflowId) };
+}
 
-  await waitFor(() => target.received.length >= 40, '40 rows received');
+test('pause stops new requests within about a second; resume delivers the rest', async (t) => {
+  const { target, p, info, handle } = await slowJob(t, 'pause.csv', 40);
   const pausedAt = Date.now();
   await handle.signal(pauseSignal);
   await waitFor(async () => (await progressOf(p.client, info.workflowId)).status === 'paused', 'status paused');
@@ -38,14 +41,8 @@ test('pause stops new requests within about a second; resume delivers the rest',
 });
 
 test('cancel stops at a row boundary and finishes the job as cancelled', async (t) => {
-  const target = await startTarget(() => ({ status: 200, delayMs: 20 }));
-  const p = await startTestPlatform('pglite', ENV);
-  t.teardown(async () => (await p.stop(), await target.close()));
-  const file = writeCsv(tempDir(), 'cancel.csv', csvOfUrls(target.url, ROWS));
-  const info = await startJob(p.client, p.config, file);
-
-  await waitFor(() => target.received.length >= 40, '40 rows received');
-  await p.client.workflow.getHandle(info.workflowId).signal(cancelSignal);
+  const { target, p, info, handle } = await slowJob(t, 'cancel.csv', 40);
+  await handle.signal(cancelSignal);
   const outcome = await resultOf(p.client, info.workflowId);
   const atEnd = target.received.length;
   await sleep(500);
@@ -59,13 +56,7 @@ test('cancel stops at a row boundary and finishes the job as cancelled', async (
 });
 
 test('a paused job can be cancelled', async (t) => {
-  const target = await startTarget(() => ({ status: 200, delayMs: 20 }));
-  const p = await startTestPlatform('pglite', ENV);
-  t.teardown(async () => (await p.stop(), await target.close()));
-  const file = writeCsv(tempDir(), 'paused-cancel.csv', csvOfUrls(target.url, ROWS));
-  const info = await startJob(p.client, p.config, file);
-  const handle = p.client.workflow.getHandle(info.workflowId);
-  await waitFor(() => target.received.length >= 10, '10 rows received');
+  const { p, info, handle } = await slowJob(t, 'paused-cancel.csv', 10);
   await handle.signal(pauseSignal);
   await waitFor(async () => (await progressOf(p.client, info.workflowId)).paused, 'paused');
   await handle.signal(cancelSignal);
