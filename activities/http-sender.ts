@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type BodyReadable from 'undici/types/readable';
+import pkg from '../package.json' with { type: 'json' };
 import { classifyStatus, isTransientErrorCode, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
 import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
 
-export const USER_AGENT = 'bulk-api-trigger/0.1.0';
+export const USER_AGENT = `bulk-api-trigger/${pkg.version}`;
 const EXCERPT_BYTES = 512;
 
 export interface SendContext {

@@ -104,7 +104,7 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
   } catch {
     throw new DatabaseLockedError(
       `the embedded database in ${dir} is in use by another bulk-api-trigger process; ` +
-        'stop it, or set DATABASE_URL to share a Postgres server between processes',
+        'stop it (a crashed process releases it after 15 s), or set DATABASE_URL to share a Postgres server between processes',
     );
   }
   return new EmbeddedDatabase(await PGlite.create(dir), unlock);

@@ -6,6 +6,7 @@ import { startTarget, type Received } from './helpers/target.ts';
 import { startTestPlatform, tempDir, writeCsv, type StoreKind } from './helpers/platform.ts';
 
 const ROWS = 2000;
+const userAgent = `bulk-api-trigger/${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}`;
 
 /** Row i's path decides how the target treats it; every 100th row is invalid in one of several ways. */
 function buildCsv(base: string): { csv: string; expectInvalid: Map<number, string> } {
@@ -71,7 +72,7 @@ for (const store of ['pglite', 'postgres'] as StoreKind[]) {
       }
       if (!got) return t.fail(`row ${i} was never received`);
       const method = i % 7 === 0 ? 'GET' : i % 7 === 1 ? 'PUT' : 'POST';
-      if (got.method !== method || got.headers['x-row'] !== String(i) || !String(got.headers['user-agent']).startsWith('bulk-api-trigger/')) {
+      if (got.method !== method || got.headers['x-row'] !== String(i) || got.headers['user-agent'] !== userAgent) {
         return t.fail(`row ${i} arrived as ${got.method} with headers ${JSON.stringify(got.headers)}`);
       }
       if (method !== 'GET' && (got.body !== `{"row": ${i},\n "text": "a, b"}` || got.headers['content-type'] !== 'application/json')) {

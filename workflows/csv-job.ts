@@ -185,7 +185,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
-      // Cancelled from the Web UI or the API's terminate path: still record the outcome.
+      // The workflow itself was cancelled (Web UI, `temporal workflow cancel`): still record the outcome.
       status = 'cancelled';
       upsertSearchAttributes([{ key: JOB_STATUS, value: 'cancelled' }]);
       await CancellationScope.nonCancellable(() => work.finishJob({ jobId: input.jobId, status: 'cancelled', error: 'workflow cancelled' }));
