@@ -22,7 +22,10 @@ test('BASE_RATE_LIMIT spaces requests per target host; hosts do not slow each ot
   for (const prefix of ['/a/', '/b/']) {
     const times = arrivals(stamped, prefix).sort((x, y) => x - y);
     const gaps = times.slice(1).map((x, i) => x - times[i]!);
-    t.true(gaps.every((g) => g >= 180), `${prefix} gaps ${gaps.join(', ')} ms should all be ≥ 200 ms (less timer slack)`);
+    // Arrival times carry connection setup jitter, so: the 6 requests span at least 5 spacings,
+    // and no two arrive as a burst.
+    t.true(times.at(-1)! - times[0]! >= 5 * 200 - 50, `${prefix} spanned ${times.at(-1)! - times[0]!} ms`);
+    t.true(gaps.every((g) => g >= 100), `${prefix} gaps ${gaps.join(', ')} ms`);
   }
   // Both hosts ran side by side: the second host's first request did not wait for the first host's rows.
   const [firstA, firstB] = [Math.min(...arrivals(stamped, '/a/')), Math.min(...arrivals(stamped, '/b/'))];

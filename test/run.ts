@@ -24,6 +24,15 @@ function freePort(): Promise<number> {
   });
 }
 
+// Whatever goes wrong around ava, CI still gets a reason and its closing line.
+const fail = (err: unknown) => {
+  console.error(`test runner: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  console.log('\n0 passed, 1 failed');
+  process.exit(1);
+};
+process.on('uncaughtException', fail);
+process.on('unhandledRejection', fail);
+
 const server = await startDevServer({
   cliPath: process.env.TEMPORAL_CLI_PATH,
   dataDir: path.join(root, '.cache'),
