@@ -77,6 +77,24 @@ test('an unfinished job resumes where it stopped; resume=false starts over', asy
   t.is((await resultOf(p.client, fresh.workflowId)).counts.succeeded, 300);
 });
 
+test('an unfinished job older than RESUME_MAX_AGE_DAYS starts over', async (t) => {
+  const target = await startTarget(() => ({ status: 200, delayMs: 10 }));
+  const p = await startTestPlatform('pglite', { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2' });
+  t.teardown(async () => (await p.stop(), await target.close()));
+  const file = writeCsv(tempDir(), 'old.csv', csvOfUrls(target.url, 100));
+  const first = await startJob(p.client, p.config, file);
+  await waitFor(() => target.received.length >= 20, '20 rows');
+  await p.client.workflow.getHandle(first.workflowId).terminate('test: simulate a lost run');
+  await p.db.query(`UPDATE jobs SET updated_at = now() - interval '8 days' WHERE job_id = $1`, [first.jobId]);
+  const sentBefore = target.received.length;
+
+  const again = await startJob(p.client, p.config, file);
+  t.is(again.jobId, first.jobId);
+  t.is(again.decision, 'fresh');
+  t.is((await resultOf(p.client, again.workflowId)).counts.succeeded, 100);
+  t.is(target.received.length, sentBefore + 100, 'every row sent again');
+});
+
 test('history stays bounded: the job continues as new and keeps its counts', async (t) => {
   const target = await startTarget();
   const p = await startTestPlatform('pglite', { CSV_CHUNK_SIZE: '40', CONTINUE_AS_NEW_AFTER_BATCHES: '3' });
