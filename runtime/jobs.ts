@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import { isGrpcDeadlineError, WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
 import { CsvHeaderError } from '../core/csv-row.ts';
 import { jobIdFor } from '../core/job-id.ts';
@@ -10,7 +10,10 @@ import { CSV_FILE, FILE_HASH, JOB_NAME, JOB_STATUS } from '../core/search-attrib
 import { CsvFormatError, hashFile, readCsvHeader } from '../activities/csv-file.ts';
 import { claimUpdate, csvJob } from '../workflows/csv-job.ts';
 
-export type JobStartProblem = 'not_found' | 'not_a_file' | 'invalid_csv';
+export type JobStartProblem = 'not_found' | 'not_a_file' | 'invalid_csv' | 'no_worker';
+
+/** How long a trigger waits for a worker to take the job before saying none is running. */
+const CLAIM_TIMEOUT_MS = 30_000;
 
 /** A trigger that cannot start a job; `problem` lets the API pick its status code. */
 export class JobStartError extends Error {
@@ -67,12 +70,26 @@ export async function startJob(client: Client, config: Config, file: string, req
       { key: JOB_STATUS, value: 'queued' },
     ],
   });
-  const update = await client.workflow.startUpdateWithStart(claimUpdate, {
-    args: [input.startRequestId],
-    startWorkflowOperation: start,
-    waitForStage: 'ACCEPTED',
-  });
-  const claim = await update.result();
+  let claim;
+  let update;
+  try {
+    ({ claim, update } = await client.connection.withDeadline(Date.now() + CLAIM_TIMEOUT_MS, async () => {
+      const u = await client.workflow.startUpdateWithStart(claimUpdate, {
+        args: [input.startRequestId],
+        startWorkflowOperation: start,
+        waitForStage: 'ACCEPTED',
+      });
+      return { update: u, claim: await u.result() };
+    }));
+  } catch (err) {
+    if (isGrpcDeadlineError(err) || (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) {
+      throw new JobStartError(
+        'no_worker',
+        `job ${jobId} is queued, but no worker took it within ${CLAIM_TIMEOUT_MS / 1000}s: start the platform (npm start) or a worker (npm run worker) for task queue "${config.temporal.taskQueue}"`,
+      );
+    }
+    throw err;
+  }
   // The run that answered: the new one, or the running one this trigger joined.
   return { ...claim, workflowId: jobId, runId: update.workflowRunId ?? '' };
 }

@@ -1,8 +1,7 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
-import proto from '@temporalio/proto';
 import type { Config } from '../core/config.ts';
-import { openDatabase, type Database } from '../store/database.ts';
+import { DatabaseLockedError, openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { createApp } from '../server/app.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
@@ -10,8 +9,11 @@ import { connectClient, registerSearchAttributes } from './temporal.ts';
 import { createJobWorker } from './worker.ts';
 
 export interface PlatformParts {
-  /** Run a worker (opens the store); 'if-none' only when no worker polls the task queue yet. */
-  worker: boolean | 'if-none';
+  /**
+   * Run a worker (opens the store). 'unless-store-busy': only if no other process owns the
+   * embedded store — if one does, a local platform runs and its workers do the work.
+   */
+  worker: boolean | 'unless-store-busy';
   /** Serve the REST API on PORT. */
   api: boolean;
   role: string;
@@ -31,14 +33,14 @@ export interface Platform {
   shutdown(): Promise<void>;
 }
 
-/** True when some worker polls the task queue (a platform already runs). */
-async function hasWorkers(client: Client, taskQueue: string): Promise<boolean> {
-  const res = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: taskQueue },
-    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  return (res.pollers ?? []).length > 0;
+async function openStoreUnlessBusy(config: Config, mayBeBusy: boolean, log: (msg: string) => void): Promise<Database | null> {
+  try {
+    return await openStore(config);
+  } catch (err) {
+    if (!(mayBeBusy && err instanceof DatabaseLockedError)) throw err;
+    log('a running platform owns the embedded store; its workers will send the rows');
+    return null;
+  }
 }
 
 /** Opens the store and applies migrations. */
@@ -79,8 +81,8 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
     let db: Database | null = null;
     let workerDone: Promise<void> = new Promise(() => undefined);
     let ownsWorker = false;
-    if (parts.worker === true || (parts.worker === 'if-none' && !(await hasWorkers(client, config.temporal.taskQueue)))) {
-      const store = await openStore(config);
+    const store = parts.worker ? await openStoreUnlessBusy(config, parts.worker === 'unless-store-busy', parts.log) : null;
+    if (store) {
       db = store;
       stops.push(() => store.close());
       const { worker, connection } = await createJobWorker({ address: temporal.address, config, db: store, role: parts.role });

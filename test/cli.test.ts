@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import test from 'ava';
+import { startTarget } from './helpers/target.ts';
+import { tempDir, testConfig, writeCsv } from './helpers/platform.ts';
+import { csvOfUrls } from './helpers/jobs.ts';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `bulk-api-trigger` binary. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/bulk-api-trigger.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Bounded: a CLI that does not exit fails the test with what it printed, instead of hanging it.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test('run --dry-run prints counts and the first errors by row, sends nothing', async (t) => {
+  const dir = tempDir();
+  const ok = await cli(['run', '--dry-run', writeCsv(dir, 'ok.csv', 'webhook_url\nhttp://127.0.0.1:9/a\n')]);
+  t.is(ok.code, 0);
+  t.regex(ok.stdout, /ok\.csv: 1 rows, 1 valid, 0 invalid/);
+  const bad = await cli(['run', '--dry-run', writeCsv(dir, 'bad.csv', 'webhook_url,method\nhttp://127.0.0.1:9/a,GET\nnope,GET\n')]);
+  t.is(bad.code, 1);
+  t.regex(bad.stdout, /2 rows, 1 valid, 1 invalid\n {2}row 2: webhook_url "nope" is not a valid URL/);
+  const rejected = await cli(['run', '--dry-run', writeCsv(dir, 'nohdr.csv', 'url\nhttp://x\n')]);
+  t.is(rejected.code, 2);
+  t.regex(rejected.stderr, /bulk-api-trigger: the header row has no "webhook_url" column \(columns found: url\)/);
+});
+
+test('run with no worker polling: starts its own worker, delivers, exits 0; again: exit 3', async (t) => {
+  const target = await startTarget();
+  t.teardown(() => target.close());
+  const config = testConfig();
+  const env = {
+    TEMPORAL_ADDRESS: config.temporal.address!,
+    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
+    DATA_DIR: config.dataDir,
+    BASE_RATE_LIMIT: '0',
+    MAX_RATE_LIMIT: '0',
+  };
+  const file = writeCsv(tempDir(), 'cli.csv', csvOfUrls(target.url, 50));
+  const first = await cli(['run', '--no-progress', file], env);
+  t.is(first.code, 0, first.stderr);
+  t.regex(first.stderr, /started job job-[0-9a-f]{16}/);
+  t.regex(first.stderr, /completed: 50 rows, 50 succeeded, 0 failed, 0 invalid; report /);
+  t.is(target.byKey.size, 50);
+
+  const again = await cli(['run', '--no-progress', file], env);
+  t.is(again.code, 3);
+  t.regex(again.stderr, /already delivered by job job-[0-9a-f]{16}; nothing sent/);
+  t.is(target.received.length, 50);
+
+  const missing = await cli(['run', `${tempDir()}/none.csv`], env);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /none\.csv does not exist/);
+});
