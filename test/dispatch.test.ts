@@ -22,9 +22,9 @@ test('BASE_RATE_LIMIT spaces requests per target host; hosts do not slow each ot
   for (const prefix of ['/a/', '/b/']) {
     const times = arrivals(stamped, prefix).sort((x, y) => x - y);
     const gaps = times.slice(1).map((x, i) => x - times[i]!);
-    // Arrival times carry connection setup jitter, so: the 6 requests span at least 5 spacings,
-    // and no two arrive as a burst.
-    t.true(times.at(-1)! - times[0]! >= 5 * 200 - 50, `${prefix} spanned ${times.at(-1)! - times[0]!} ms`);
+    // Arrival times carry connection setup and scheduling jitter (the suite loads both cores), so:
+    // the 6 requests span most of 5 spacings (unpaced they arrive within a few ms), no burst.
+    t.true(times.at(-1)! - times[0]! >= 0.8 * 5 * 200, `${prefix} spanned ${times.at(-1)! - times[0]!} ms`);
     t.true(gaps.every((g) => g >= 100), `${prefix} gaps ${gaps.join(', ')} ms`);
   }
   // Both hosts ran side by side: the second host's first request did not wait for the first host's rows.

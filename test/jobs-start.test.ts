@@ -5,7 +5,7 @@ import { hashFile } from '../activities/csv-file.ts';
 import { pauseSignal } from '../workflows/csv-job.ts';
 import { startTarget } from './helpers/target.ts';
 import { startTestPlatform, tempDir, writeCsv } from './helpers/platform.ts';
-import { csvOfUrls, progressOf, resultOf, waitFor } from './helpers/jobs.ts';
+import { csvOfUrls, progressOf, resultOf, waitFor, waitQuiet } from './helpers/jobs.ts';
 
 test('the same file while its job runs joins that job; once delivered it is refused unless forced', async (t) => {
   const target = await startTarget(() => ({ status: 200, delayMs: 5 }));
@@ -60,7 +60,7 @@ test('an unfinished job resumes where it stopped; resume=false starts over', asy
   await waitFor(async () => (await progressOf(p.client, first.workflowId)).status === 'paused', 'paused');
   // The run is lost (terminated from the Web UI, or a server wiped): its rows stay in the store.
   await p.client.workflow.getHandle(first.workflowId).terminate('test: simulate a lost run');
-  const sentBefore = target.received.length;
+  const sentBefore = await waitQuiet(() => target.received.length);
 
   const resumed = await startJob(p.client, p.config, file);
   t.is(resumed.jobId, first.jobId);
@@ -85,8 +85,9 @@ test('an unfinished job older than RESUME_MAX_AGE_DAYS starts over', async (t) =
   const first = await startJob(p.client, p.config, file);
   await waitFor(() => target.received.length >= 20, '20 rows');
   await p.client.workflow.getHandle(first.workflowId).terminate('test: simulate a lost run');
+  // Termination does not stop a batch already running on the worker: let it drain first.
+  const sentBefore = await waitQuiet(() => target.received.length);
   await p.db.query(`UPDATE jobs SET updated_at = now() - interval '8 days' WHERE job_id = $1`, [first.jobId]);
-  const sentBefore = target.received.length;
 
   const again = await startJob(p.client, p.config, file);
   t.is(again.jobId, first.jobId);

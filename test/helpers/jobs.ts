@@ -17,6 +17,20 @@ export async function waitFor(check: () => boolean | Promise<boolean>, what: str
   }
 }
 
+/** Waits until `count()` has not changed for `quietMs`: requests of a stopped run have drained. */
+export async function waitQuiet(count: () => number, quietMs = 1000): Promise<number> {
+  let last = count();
+  let since = Date.now();
+  while (Date.now() - since < quietMs) {
+    await sleep(50);
+    if (count() !== last) {
+      last = count();
+      since = Date.now();
+    }
+  }
+  return last;
+}
+
 export const progressOf = (client: Client, workflowId: string): Promise<JobProgress> =>
   client.workflow.getHandle(workflowId).query(progressQuery);
 
