@@ -92,9 +92,9 @@ async function rawUndici(url: string, targetPid: number): Promise<{ rate: number
   return { rate: ROWS / seconds, targetCores: (cpuSeconds(targetPid) - targetCpu) / seconds, senderCores: (process.cpuUsage().user + process.cpuUsage().system - ownCpu) / 1e6 / seconds };
 }
 
-/** Time from scheduling to completion of an activity type, summed over the job's first run. */
-async function activitySeconds(client: Client, workflowId: string, activityType: string): Promise<number> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+/** Time from scheduling to completion of an activity type, summed over one run (ingest is in the first). */
+async function activitySeconds(client: Client, workflowId: string, runId: string, activityType: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const scheduled = new Map<string, number>();
   let total = 0;
   for (const e of history.events ?? []) {
@@ -145,7 +145,7 @@ try {
     const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
     const seconds = (performance.now() - t0) / 1000;
     const cpuAfter = cpu();
-    const ingestSeconds = await activitySeconds(client, info.workflowId, 'ingestCsv');
+    const ingestSeconds = await activitySeconds(client, info.workflowId, info.runId, 'ingestCsv');
     const share = (k: keyof typeof cpuBefore) => ((cpuAfter[k] - cpuBefore[k]) / seconds).toFixed(2);
     const rss = peakRssMb(worker.child.pid!);
     worker.child.kill('SIGTERM');
