@@ -23,8 +23,8 @@ export async function claimJob(db: Database, config: Config, input: JobInput): P
     }
 
     const existing = await getJob(tx, input.jobId);
-    const fresh = existing?.updated_at && Date.now() - existing.updated_at.getTime() <= config.resume.maxAgeDays * DAY_MS;
-    if (existing && input.resume && config.resume.enabled && fresh) {
+    const recent = existing !== null && Date.now() - existing.updated_at.getTime() <= config.resume.maxAgeDays * DAY_MS;
+    if (existing && input.resume && config.resume.enabled && recent) {
       if (!existing.ingested) return { ...base, decision: 'resume', resumedFromRow: 1 };
       const first = (await firstPendingRow(tx, input.jobId)) ?? (existing.total_rows ?? 0) + 1;
       return {

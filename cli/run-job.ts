@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
 import type { JobRequest } from '../core/job-types.ts';
 import { startJob } from '../runtime/jobs.ts';
@@ -42,10 +43,20 @@ export async function runJob(config: Config, file: string, request: JobRequest, 
       finished = true;
     });
     while (view && !finished) {
-      view.update(await handle.query(progressQuery).catch(() => null) ?? { jobId: info.jobId, jobName: '', status: 'queued', totalRows: null, processedRows: 0, succeeded: 0, failed: 0, invalid: 0, rowsPerSecond: 0, paused: false, cancelRequested: false });
+      // Before the first workflow task the query has no answer yet: skip that tick.
+      const progress = await handle.query(progressQuery).catch(() => null);
+      if (progress) view.update(progress);
       await Promise.race([sleep(500), result.catch(() => undefined)]);
     }
-    const outcome = await result.finally(() => view?.stop());
+    let outcome: JobOutcome;
+    try {
+      outcome = await result.finally(() => view?.stop());
+    } catch (err) {
+      // The job itself failed or was cancelled as a workflow: say why, not "workflow execution failed".
+      if (!(err instanceof WorkflowFailedError)) throw err;
+      say(`job ${info.jobId} ${err.cause instanceof CancelledFailure ? 'cancelled' : `failed: ${err.cause?.message ?? err.message}`}`);
+      return EXIT.failed;
+    }
     const c = outcome.counts;
     say(`job ${outcome.jobId} ${outcome.status}: ${outcome.totalRows} rows, ${c.succeeded} succeeded, ${c.failed} failed, ${c.invalid} invalid${outcome.reportPath ? `; report ${outcome.reportPath}` : ''}`);
     return outcome.status === 'completed' ? EXIT.completed : EXIT.failed;

@@ -71,22 +71,18 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
   const temporal = await ensureTemporal(config, parts.log);
   const stops: (() => Promise<unknown>)[] = [() => temporal.stop()];
   const shutdown = async () => {
-    for (const stop of stops.reverse()) await stop().catch((err: Error) => parts.log(`shutdown: ${err.message}`));
+    for (const stop of [...stops].reverse()) await stop().catch((err: Error) => parts.log(`shutdown: ${err.message}`));
   };
   try {
     const client = await connectClient(temporal.address, config.temporal.namespace);
     stops.push(() => client.connection.close());
     await registerSearchAttributes(client);
 
-    let db: Database | null = null;
     let workerDone: Promise<void> = new Promise(() => undefined);
-    let ownsWorker = false;
-    const store = parts.worker ? await openStoreUnlessBusy(config, parts.worker === 'unless-store-busy', parts.log) : null;
-    if (store) {
-      db = store;
-      stops.push(() => store.close());
-      const { worker, connection } = await createJobWorker({ address: temporal.address, config, db: store, role: parts.role });
-      ownsWorker = true;
+    const db = parts.worker ? await openStoreUnlessBusy(config, parts.worker === 'unless-store-busy', parts.log) : null;
+    if (db) {
+      stops.push(() => db.close());
+      const { worker, connection } = await createJobWorker({ address: temporal.address, config, db, role: parts.role });
       stops.push(() => connection.close());
       workerDone = worker.run();
       stops.push(async () => {
@@ -104,7 +100,7 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
       apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
       stops.push(() => new Promise((resolve) => server.close(resolve)));
     }
-    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, ownsWorker, workerDone, shutdown };
+    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, ownsWorker: db !== null, workerDone, shutdown };
   } catch (err) {
     await shutdown();
     throw err;

@@ -63,6 +63,11 @@ test('run with no worker polling: starts its own worker, delivers, exits 0; agai
   t.regex(again.stderr, /already delivered by job job-[0-9a-f]{16}; nothing sent/);
   t.is(target.received.length, 50);
 
+  const broken = writeCsv(tempDir(), 'broken.csv', `webhook_url\n${target.url}/a\n"${target.url}/b\n`);
+  const failed = await cli(['run', '--no-progress', broken], env);
+  t.is(failed.code, 1);
+  t.regex(failed.stderr, /job job-[0-9a-f]{16} failed: .*broken\.csv: CSV format error after data row 1: Quote Not Closed/);
+
   const missing = await cli(['run', `${tempDir()}/none.csv`], env);
   t.is(missing.code, 2);
   t.regex(missing.stderr, /none\.csv does not exist/);
