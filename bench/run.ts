@@ -18,6 +18,7 @@ import { startJob } from '../runtime/jobs.ts';
 import { loadConfig } from '../core/config.ts';
 import type { Client } from '@temporalio/client';
 import { freshPostgres } from '../test/helpers/platform.ts';
+import { freePort } from '../test/helpers/ports.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
 
 const { values } = parseArgs({
@@ -114,7 +115,7 @@ const lines = ['webhook_url,method,payload,name'];
 for (let i = 1; i <= ROWS; i++) lines.push(`${targetUrl}/hook/${i},POST,"{""row"": ${i}, ""event"": ""bench""}",row ${i}`);
 writeFileSync(csv, lines.join('\n') + '\n');
 
-const server = await startDevServer({ cliPath: process.env.TEMPORAL_CLI_PATH, dataDir: work, port: 17233 + Math.floor(Math.random() * 1000), uiPort: 0, namespace: 'default', persistent: false, ui: false });
+const server = await startDevServer({ cliPath: process.env.TEMPORAL_CLI_PATH, dataDir: work, port: await freePort(), uiPort: 0, namespace: 'default', persistent: false, ui: false });
 const results: Record<string, number | string>[] = [];
 try {
   const client = await connectClient(server.address, 'default');

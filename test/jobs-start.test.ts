@@ -3,14 +3,11 @@ import test from 'ava';
 import { JobStartError, startJob } from '../runtime/jobs.ts';
 import { hashFile } from '../activities/csv-file.ts';
 import { pauseSignal } from '../workflows/csv-job.ts';
-import { startTarget } from './helpers/target.ts';
-import { startTestPlatform, tempDir, writeCsv } from './helpers/platform.ts';
+import { startScenario, startTestPlatform, tempDir, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls, progressOf, resultOf, waitFor, waitQuiet } from './helpers/jobs.ts';
 
 test('the same file while its job runs joins that job; once delivered it is refused unless forced', async (t) => {
-  const target = await startTarget(() => ({ status: 200, delayMs: 5 }));
-  const p = await startTestPlatform('pglite', { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2' });
-  t.teardown(async () => (await p.stop(), await target.close()));
+  const { target, p } = await startScenario(t, { env: { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2' }, behave: () => ({ status: 200, delayMs: 5 }) });
   const file = writeCsv(tempDir(), 'same.csv', csvOfUrls(target.url, 200));
 
   const first = await startJob(p.client, p.config, file);
@@ -49,9 +46,7 @@ test('the same file while its job runs joins that job; once delivered it is refu
 });
 
 test('an unfinished job resumes where it stopped; resume=false starts over', async (t) => {
-  const target = await startTarget(() => ({ status: 200, delayMs: 10 }));
-  const p = await startTestPlatform('postgres', { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2', CSV_CHUNK_SIZE: '50' });
-  t.teardown(async () => (await p.stop(), await target.close()));
+  const { target, p } = await startScenario(t, { store: 'postgres', env: { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2', CSV_CHUNK_SIZE: '50' }, behave: () => ({ status: 200, delayMs: 10 }) });
   const file = writeCsv(tempDir(), 'resume.csv', csvOfUrls(target.url, 300));
 
   const first = await startJob(p.client, p.config, file);
@@ -78,9 +73,7 @@ test('an unfinished job resumes where it stopped; resume=false starts over', asy
 });
 
 test('an unfinished job older than RESUME_MAX_AGE_DAYS starts over', async (t) => {
-  const target = await startTarget(() => ({ status: 200, delayMs: 10 }));
-  const p = await startTestPlatform('pglite', { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2' });
-  t.teardown(async () => (await p.stop(), await target.close()));
+  const { target, p } = await startScenario(t, { env: { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2' }, behave: () => ({ status: 200, delayMs: 10 }) });
   const file = writeCsv(tempDir(), 'old.csv', csvOfUrls(target.url, 100));
   const first = await startJob(p.client, p.config, file);
   await waitFor(() => target.received.length >= 20, '20 rows');
@@ -97,9 +90,7 @@ test('an unfinished job older than RESUME_MAX_AGE_DAYS starts over', async (t) =
 });
 
 test('history stays bounded: the job continues as new and keeps its counts', async (t) => {
-  const target = await startTarget();
-  const p = await startTestPlatform('pglite', { CSV_CHUNK_SIZE: '40', CONTINUE_AS_NEW_AFTER_BATCHES: '3' });
-  t.teardown(async () => (await p.stop(), await target.close()));
+  const { target, p } = await startScenario(t, { env: { CSV_CHUNK_SIZE: '40', CONTINUE_AS_NEW_AFTER_BATCHES: '3' } });
   const lines = ['webhook_url'];
   for (let i = 1; i <= 500; i++) lines.push(i % 10 === 0 ? 'not a url' : `${target.url}/r/${i}`);
   const file = writeCsv(tempDir(), 'can.csv', lines.join('\n'));
@@ -132,9 +123,7 @@ test('a trigger names what is wrong with the file before any job starts', async 
 });
 
 test('a file broken past its header fails the job with the reason, sending nothing', async (t) => {
-  const target = await startTarget();
-  const p = await startTestPlatform('pglite');
-  t.teardown(async () => (await p.stop(), await target.close()));
+  const { target, p } = await startScenario(t);
   const file = writeCsv(tempDir(), 'broken.csv', `webhook_url,payload\n${target.url}/a,"{}"\n${target.url}/b,"{\n`);
   const info = await startJob(p.client, p.config, file);
   const err = await t.throwsAsync(resultOf(p.client, info.workflowId));

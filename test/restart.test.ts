@@ -1,4 +1,3 @@
-import net from 'node:net';
 import test from 'ava';
 import { loadConfig } from '../core/config.ts';
 import { startJob } from '../runtime/jobs.ts';
@@ -7,16 +6,7 @@ import { portOpen } from '../runtime/dev-server.ts';
 import { startTarget } from './helpers/target.ts';
 import { tempDir, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls, resultOf, waitFor } from './helpers/jobs.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './helpers/ports.ts';
 
 test('a full stop and start of the all-in-one platform resumes the job where it stopped', async (t) => {
   const target = await startTarget(() => ({ status: 200, delayMs: 20 }));

@@ -5,24 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../runtime/dev-server.ts';
+import { freePort } from './helpers/ports.ts';
 import { connectClient, registerSearchAttributes } from '../runtime/temporal.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 // Whatever goes wrong around ava, CI still gets a reason and its closing line.
 const fail = (err: unknown) => {

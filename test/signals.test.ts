@@ -3,8 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { startJob } from '../runtime/jobs.ts';
 import { cancelSignal, pauseSignal, resumeSignal } from '../workflows/csv-job.ts';
 import { getJob } from '../store/jobs-repo.ts';
-import { startTarget } from './helpers/target.ts';
-import { startTestPlatform, tempDir, writeCsv } from './helpers/platform.ts';
+import { startScenario, tempDir, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls, progressOf, resultOf, waitFor } from './helpers/jobs.ts';
 
 const ROWS = 300;
@@ -13,9 +12,7 @@ const ENV = { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2', CSV_CHUNK_SIZE: '100
 
 /** A running job of ROWS rows against a slow target, once `sent` rows have arrived. */
 async function slowJob(t: ExecutionContext, name: string, sent: number) {
-  const target = await startTarget(() => ({ status: 200, delayMs: 20 }));
-  const p = await startTestPlatform('pglite', ENV);
-  t.teardown(async () => (await p.stop(), await target.close()));
+  const { target, p } = await startScenario(t, { env: ENV, behave: () => ({ status: 200, delayMs: 20 }) });
   const info = await startJob(p.client, p.config, writeCsv(tempDir(), name, csvOfUrls(target.url, ROWS)));
   await waitFor(() => target.received.length >= sent, `${sent} rows received`);
   return { target, p, info, handle: p.client.workflow.getHandle(info.workflowId) };

@@ -5,6 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import type { ExecutionContext } from 'ava';
+import { startTarget, type Behaviour, type Target } from './target.ts';
 import { loadConfig, type Config } from '../../core/config.ts';
 import type { Database } from '../../store/database.ts';
 import { openStore } from '../../runtime/platform.ts';
@@ -70,6 +72,20 @@ export interface TestPlatform {
   db: Database;
   worker: Worker;
   stop(): Promise<void>;
+}
+
+/** A recording target and a test platform, both torn down when the test ends. */
+export async function startScenario(
+  t: ExecutionContext,
+  opts: { store?: StoreKind; env?: Record<string, string>; behave?: Behaviour } = {},
+): Promise<{ target: Target; p: TestPlatform }> {
+  const target = await startTarget(opts.behave);
+  const p = await startTestPlatform(opts.store ?? 'pglite', opts.env);
+  t.teardown(async () => {
+    await p.stop();
+    await target.close();
+  });
+  return { target, p };
 }
 
 /** Store + client + running worker for one test; embedded PGlite or a fresh Postgres database. */
