@@ -2,9 +2,6 @@
 export const JOB_STATUSES = ['queued', 'running', 'paused', 'completed', 'failed', 'cancelled'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-/** A finished job's status: nothing more will be sent for it. */
-export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
-
 /** A row is pending until its outcome is final: succeeded, failed, or invalid (never sent). */
 export const ROW_STATUSES = ['pending', 'succeeded', 'failed', 'invalid'] as const;
 export type RowStatus = (typeof ROW_STATUSES)[number];

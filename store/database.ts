@@ -109,8 +109,3 @@ export async function openDatabase(opts: { databaseUrl?: string | undefined; dat
   }
   return new EmbeddedDatabase(await PGlite.create(dir), unlock);
 }
-
-/** An in-memory PGlite, for tests and dry runs that must not touch DATA_DIR. */
-export async function openMemoryDatabase(): Promise<Database> {
-  return new EmbeddedDatabase(await PGlite.create(), async () => undefined);
-}
