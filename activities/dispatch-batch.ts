@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import type { Dispatcher } from 'undici';
 import type { DispatchInput, DispatchResult } from '../core/job-types.ts';
 import type { Database } from '../store/database.ts';
-import { countRows, firstPendingRow, pendingRows, writeOutcomes, type RowOutcome } from '../store/rows-repo.ts';
+import { pendingRows, summarizeRange, writeOutcomes, type RowOutcome } from '../store/rows-repo.ts';
 import { FixedPacer, type PacerState } from './pacer.ts';
 import { sendRow } from './http-sender.ts';
 
@@ -106,9 +106,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
     while (writing || (buffer.length > 0 && writeError === null)) await flush();
   }
   if (writeError !== null) throw writeError;
-  const range = { from: input.from, to: input.to };
-  const rangeCounts = await countRows(db, jobId, range);
   // From the store, not our bookkeeping: the next batch can never start past a pending row.
-  const firstPending = rangeCounts.pending > 0 ? await firstPendingRow(db, jobId, range) : null;
+  const { counts: rangeCounts, firstPending } = await summarizeRange(db, jobId, { from: input.from, to: input.to });
   return { done: rangeCounts.pending === 0, lowWaterMark: firstPending ?? input.to, rangeCounts, requestsSent, pacer: pacer.snapshot() };
 }

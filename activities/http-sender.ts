@@ -6,7 +6,8 @@ import { classifyStatus, isTransientErrorCode, nextRetryDelay, parseRetryAfter, 
 import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
 
 export const USER_AGENT = `bulk-api-trigger/${pkg.version}`;
-const EXCERPT_BYTES = 512;
+/** Kept of each response: characters of a small body, bytes of a streamed one. */
+const EXCERPT_LENGTH = 512;
 
 export interface SendContext {
   jobId: string;
@@ -100,16 +101,16 @@ async function readExcerpt(body: BodyReadable, contentLength: string | string[] 
   const length = typeof contentLength === 'string' ? Number(contentLength) : NaN;
   if (length <= WHOLE_BODY_LIMIT) {
     const text = await body.text();
-    return text === '' ? null : text.slice(0, EXCERPT_BYTES);
+    return text === '' ? null : text.slice(0, EXCERPT_LENGTH);
   }
   const kept: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
-    if (size < EXCERPT_BYTES) {
+    if (size < EXCERPT_LENGTH) {
       kept.push(chunk);
       size += chunk.length;
     }
   }
   if (size === 0) return null;
-  return Buffer.concat(kept).subarray(0, EXCERPT_BYTES).toString('utf8');
+  return Buffer.concat(kept).subarray(0, EXCERPT_LENGTH).toString('utf8');
 }

@@ -124,13 +124,32 @@ export async function countRows(db: Queryable, jobId: string, range?: { from: nu
   return counts;
 }
 
-/** The lowest pending row of the job, or of [from, to) when a range is given. */
-export async function firstPendingRow(db: Queryable, jobId: string, range = { from: 1, to: 2 ** 31 - 1 }): Promise<number | null> {
+export async function firstPendingRow(db: Queryable, jobId: string): Promise<number | null> {
   const [row] = await db.query<{ n: number | null }>(
-    `SELECT min(row_number) AS n FROM job_rows WHERE job_id = $1 AND row_number >= $2 AND row_number < $3 AND status = 'pending'`,
-    [jobId, range.from, range.to],
+    `SELECT min(row_number) AS n FROM job_rows WHERE job_id = $1 AND status = 'pending'`,
+    [jobId],
   );
   return row?.n ?? null;
+}
+
+/** Counts by status over [from, to) and its lowest pending row, in one scan of the range. */
+export async function summarizeRange(
+  db: Queryable,
+  jobId: string,
+  range: { from: number; to: number },
+): Promise<{ counts: RowCounts; firstPending: number | null }> {
+  const rows = await db.query<{ status: RowStatus; n: number; first: number }>(
+    `SELECT status, count(*)::int AS n, min(row_number) AS first FROM job_rows
+     WHERE job_id = $1 AND row_number >= $2 AND row_number < $3 GROUP BY status`,
+    [jobId, range.from, range.to],
+  );
+  const counts = emptyCounts();
+  let firstPending: number | null = null;
+  for (const r of rows) {
+    counts[r.status] = r.n;
+    if (r.status === 'pending') firstPending = r.first;
+  }
+  return { counts, firstPending };
 }
 
 export async function lastStoredRow(db: Queryable, jobId: string): Promise<number> {

@@ -108,10 +108,14 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     };
   });
 
-  const setStatus = async (next: JobStatus) => {
+  /** The status the query and the Web UI show; final statuses reach the store through finishJob. */
+  const markStatus = (next: JobStatus) => {
     status = next;
     upsertSearchAttributes([{ key: JOB_STATUS, value: next }]);
-    if (next === 'paused' || next === 'running') await work.recordJobStatus(input.jobId, next);
+  };
+  const setStatus = async (next: 'running' | 'paused') => {
+    markStatus(next);
+    await work.recordJobStatus(input.jobId, next);
   };
 
   const outcome = (reportPath: string | null, alreadyDelivered = false): JobOutcome => ({
@@ -134,7 +138,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       }
     }
     if (claim.decision === 'already_delivered') {
-      await setStatus('completed');
+      markStatus('completed');
       return outcome(null, true);
     }
     if (totalRows === null) {
@@ -177,7 +181,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       }
     }
 
-    await setStatus(cancelRequested ? 'cancelled' : 'completed');
+    markStatus(cancelRequested ? 'cancelled' : 'completed');
     const fin = await work.finishJob({ jobId: input.jobId, status: cancelRequested ? 'cancelled' : 'completed', error: null });
     settled = fin.counts;
     current = emptyCounts();
@@ -186,15 +190,13 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {
       // The workflow itself was cancelled (Web UI, `temporal workflow cancel`): still record the outcome.
-      status = 'cancelled';
-      upsertSearchAttributes([{ key: JOB_STATUS, value: 'cancelled' }]);
+      markStatus('cancelled');
       await CancellationScope.nonCancellable(() => work.finishJob({ jobId: input.jobId, status: 'cancelled', error: 'workflow cancelled' }));
       throw err;
     }
     if (!claim || claim.decision === 'already_delivered') throw err;
     const message = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
-    status = 'failed';
-    upsertSearchAttributes([{ key: JOB_STATUS, value: 'failed' }]);
+    markStatus('failed');
     await work.finishJob({ jobId: input.jobId, status: 'failed', error: message });
     throw ApplicationFailure.nonRetryable(message, 'JobFailed');
   }
