@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
 import type { Dispatcher } from 'undici';
 import type { DispatchInput, DispatchResult } from '../core/job-types.ts';
+import type { LimiterSnapshots } from '../core/limiter/context.ts';
+import { limiterSettings } from '../core/limiter/settings.ts';
 import type { Database } from '../store/database.ts';
 import { pendingRows, summarizeRange, writeOutcomes, type RowOutcome } from '../store/rows-repo.ts';
-import { FixedPacer, type PacerState } from './pacer.ts';
+import { HostLimiters } from './host-limiters.ts';
 import { sendRow } from './http-sender.ts';
 
 /** Outcomes are written in one statement per this many rows, or per flush interval, whichever first. */
@@ -14,29 +16,23 @@ export const MAX_UNWRITTEN_ROWS = 2 * FLUSH_ROWS;
 
 export interface DispatchHeartbeat {
   lowWaterMark: number;
-  pacer: PacerState;
-}
-
-export interface DispatchBatchInput extends DispatchInput {
-  pacer: PacerState;
-}
-
-export interface DispatchBatchResult extends DispatchResult {
-  pacer: PacerState;
+  limiters: LimiterSnapshots;
 }
 
 /**
- * Sends the pending rows of [from, to) with MAX_WORKERS in flight, writing outcomes in
- * batches and heartbeating the low-water mark (every row below it has its outcome stored).
- * It stops starting rows after one slice (BATCH_SLICE_SECONDS) so the workflow can report
- * progress and honour pause/cancel; a retried attempt resumes from its last heartbeat.
+ * Sends the pending rows of [from, to) with MAX_WORKERS in flight, each when its target host's
+ * limiter gives it a slot, writing outcomes in batches and heartbeating the low-water mark (every
+ * row below it has its outcome stored) with the limiters' snapshots. A row whose host is held
+ * past the slice is left pending and the next row goes. It stops starting rows after one slice
+ * (BATCH_SLICE_SECONDS) so the workflow can report progress and honour pause/cancel; a retried
+ * attempt resumes from its last heartbeat, limiters included.
  */
-export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input: DispatchBatchInput): Promise<DispatchBatchResult> {
+export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input: DispatchInput): Promise<DispatchResult> {
   const ctx = Context.current();
   const { delivery, jobId } = input;
   const last = ctx.info.heartbeatDetails as DispatchHeartbeat | undefined;
   const startAt = Math.max(input.resumeAt, last?.lowWaterMark ?? input.from);
-  const pacer = new FixedPacer(delivery.baseRateLimit * 1000, last?.pacer ?? input.pacer);
+  const limiters = new HostLimiters(limiterSettings(delivery), last?.limiters ?? input.limiters);
   const rows = await pendingRows(db, jobId, startAt, input.to);
   const deadline = Date.now() + delivery.batchSliceMs;
 
@@ -58,7 +54,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
         for (const o of batch) stored[indexOf.get(o.rowNumber)!] = 1;
         while (lowIdx < rows.length && stored[lowIdx]) lowIdx++;
       }
-      ctx.heartbeat({ lowWaterMark: lowWaterMark(), pacer: pacer.snapshot() } satisfies DispatchHeartbeat);
+      ctx.heartbeat({ lowWaterMark: lowWaterMark(), limiters: limiters.snapshots() } satisfies DispatchHeartbeat);
     } catch (err) {
       writeError ??= err;
     }
@@ -69,28 +65,33 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
 
   let next = 0;
   let requestsSent = 0;
+  let heldUntil = Number.POSITIVE_INFINITY;
+  let firstHeldIdx = rows.length;
+  const sentIdx: number[] = [];
   const sendCtx = {
     jobId,
     dispatcher,
+    limiters,
+    deferAfter: deadline,
     maxRetries: delivery.maxRetries,
     requestTimeoutMs: delivery.requestTimeoutMs,
     backoff: { baseMs: delivery.retryBaseDelayMs, capMs: delivery.retryMaxDelayMs },
     signal: ctx.cancellationSignal,
-    // The first slot of a slice is always taken, so a spacing longer than a slice still makes progress.
-    acquireSlot:
-      delivery.baseRateLimit > 0
-        ? (origin: string, mayDefer: boolean) =>
-            pacer.acquire(origin, mayDefer && pacer.reservations > 0 ? deadline : Number.POSITIVE_INFINITY, ctx.cancellationSignal)
-        : null,
   };
   // A failed write stops the batch: its rows stay pending and the retried attempt sends them.
   const stopping = () => Date.now() >= deadline || ctx.cancellationSignal.aborted || writeError !== null;
   const sender = async () => {
     while (!stopping() && next < rows.length) {
-      const row = rows[next++]!;
-      const result = await sendRow(row, sendCtx);
+      const idx = next++;
+      const result = await sendRow(rows[idx]!, sendCtx);
       requestsSent += result.requests;
-      if ('unfinished' in result) return;
+      if ('unfinished' in result) {
+        if (result.heldUntil === null) return;
+        heldUntil = Math.min(heldUntil, result.heldUntil);
+        firstHeldIdx = Math.min(firstHeldIdx, idx);
+        continue;
+      }
+      sentIdx.push(idx);
       buffer.push(result);
       if (buffer.length >= FLUSH_ROWS) {
         const written = flush();
@@ -108,5 +109,15 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   if (writeError !== null) throw writeError;
   // From the store, not our bookkeeping: the next batch can never start past a pending row.
   const { counts: rangeCounts, firstPending } = await summarizeRange(db, jobId, { from: input.from, to: input.to });
-  return { done: rangeCounts.pending === 0, lowWaterMark: firstPending ?? input.to, rangeCounts, requestsSent, pacer: pacer.snapshot() };
+  // Every row was looked at and what is left waits on its host: say until when, so the workflow can wait too.
+  const onlyHeldLeft = next >= rows.length && heldUntil !== Number.POSITIVE_INFINITY && !ctx.cancellationSignal.aborted;
+  return {
+    done: rangeCounts.pending === 0,
+    lowWaterMark: firstPending ?? input.to,
+    rangeCounts,
+    requestsSent,
+    limiters: limiters.snapshots(),
+    heldUntil: onlyHeldLeft ? heldUntil : null,
+    sentPastHeld: sentIdx.filter((i) => i > firstHeldIdx).length,
+  };
 }

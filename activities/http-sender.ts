@@ -2,8 +2,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type BodyReadable from 'undici/types/readable';
 import pkg from '../package.json' with { type: 'json' };
-import { classifyStatus, isTransientErrorCode, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
+import { classifyStatus, isTransientErrorCode, limiterSignal, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
 import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
+import type { HostLimiters } from './host-limiters.ts';
 
 export const USER_AGENT = `bulk-api-trigger/${pkg.version}`;
 /** Kept of each response: characters of a small body, bytes of a streamed one. */
@@ -15,18 +16,21 @@ export interface SendContext {
   maxRetries: number;
   requestTimeoutMs: number;
   backoff: BackoffPolicy;
+  limiters: HostLimiters;
   /**
-   * Waits for the target host's next slot; false when the batch should stop instead. A retry
-   * (`mayDefer` false) always waits, so a row's attempt count is never lost between batches.
-   * Null when requests are not paced.
+   * A first attempt whose slot falls after this (epoch ms) is left pending for a later slice. A
+   * retry always waits for its slot, so a row's attempt count is never lost between slices.
    */
-  acquireSlot: ((origin: string, mayDefer: boolean) => Promise<boolean>) | null;
+  deferAfter: number;
   /** Aborts waits (slots, backoff) but never a request already on the wire. */
   signal: AbortSignal;
 }
 
-/** `unfinished` when the row was not finished (batch stopping, cancelled): it stays pending for the next batch. */
-export type SendResult = (RowOutcome & { requests: number }) | { rowNumber: number; unfinished: true; requests: number };
+/**
+ * `unfinished` when the row was not sent: its host is held until `heldUntil`, or the slice was
+ * cancelled (null). It stays pending for a later slice.
+ */
+export type SendResult = (RowOutcome & { requests: number }) | { rowNumber: number; unfinished: true; requests: number; heldUntil: number | null };
 
 export function buildHeaders(jobId: string, row: PendingRow): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': USER_AGENT };
@@ -39,16 +43,16 @@ export function buildHeaders(jobId: string, row: PendingRow): Record<string, str
 
 /** Sends one row, retrying transient failures with backoff; returns its final outcome. */
 export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendResult> {
-  const origin = ctx.acquireSlot ? new URL(row.url).origin : '';
+  const origin = new URL(row.url).origin;
   const headers = buildHeaders(ctx.jobId, row);
   let requests = 0;
+  const unfinished = (heldUntil: number | null) => ({ rowNumber: row.rowNumber, unfinished: true as const, requests, heldUntil });
   for (let attempt = 1; ; attempt++) {
-    if (ctx.acquireSlot) {
-      try {
-        if (!(await ctx.acquireSlot(origin, attempt === 1))) return { rowNumber: row.rowNumber, unfinished: true, requests };
-      } catch {
-        return { rowNumber: row.rowNumber, unfinished: true, requests };
-      }
+    try {
+      const heldUntil = await ctx.limiters.acquire(origin, attempt === 1 ? ctx.deferAfter : Number.POSITIVE_INFINITY, ctx.signal);
+      if (heldUntil !== null) return unfinished(heldUntil);
+    } catch {
+      return unfinished(null);
     }
     const started = performance.now();
     let error: string;
@@ -68,18 +72,21 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
       });
       excerpt = await readExcerpt(res.body, res.headers['content-length']);
       statusCode = res.statusCode;
+      const ra = res.headers['retry-after'];
+      retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
+      ctx.limiters.record(origin, limiterSignal(statusCode), retryAfterMs);
       const kind = classifyStatus(res.statusCode);
       const outcome = { rowNumber: row.rowNumber, attempts: attempt, statusCode, responseTimeMs: performance.now() - started, responseExcerpt: excerpt, requests };
       if (kind === 'success') return { ...outcome, status: 'succeeded', error: null };
       error = `HTTP ${res.statusCode}`;
       if (kind === 'permanent') return { ...outcome, status: 'failed', error };
       transient = true;
-      const ra = res.headers['retry-after'];
-      retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
     } catch (err) {
       const code = (err as { code?: string }).code;
       error = `${code ?? 'ERROR'}: ${(err as Error).message}`;
       transient = isTransientErrorCode(code);
+      // Only network trouble counts against the host; a bad header value in the row is not its fault.
+      if (transient) ctx.limiters.record(origin, 'FAILED', null);
     }
     const responseTimeMs = performance.now() - started;
     if (!transient || attempt > ctx.maxRetries) {
@@ -88,7 +95,7 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
     try {
       await sleep(nextRetryDelay(attempt, retryAfterMs, ctx.backoff, Math.random), undefined, { signal: ctx.signal });
     } catch {
-      return { rowNumber: row.rowNumber, unfinished: true, requests };
+      return unfinished(null);
     }
   }
 }

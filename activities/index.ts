@@ -1,11 +1,11 @@
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import type { Config } from '../core/config.ts';
-import type { ClaimResult, FinishResult, IngestResult, JobInput } from '../core/job-types.ts';
+import type { ClaimResult, DispatchInput, DispatchResult, FinishResult, IngestResult, JobInput } from '../core/job-types.ts';
 import type { JobStatus } from '../core/job-status.ts';
 import type { Database } from '../store/database.ts';
 import { setJobStatus } from '../store/jobs-repo.ts';
 import { claimJob } from './claim-job.ts';
-import { dispatchBatch, type DispatchBatchInput, type DispatchBatchResult } from './dispatch-batch.ts';
+import { dispatchBatch } from './dispatch-batch.ts';
 import { finishJob, type FinishInput } from './finish-job.ts';
 import { ingestCsv, type IngestInput } from './ingest-csv.ts';
 
@@ -24,7 +24,7 @@ export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispa
   return {
     claimJob: (input: JobInput): Promise<ClaimResult> => claimJob(db, config, input),
     ingestCsv: (input: IngestInput): Promise<IngestResult> => ingestCsv(db, input),
-    dispatchBatch: (input: DispatchBatchInput): Promise<DispatchBatchResult> => dispatchBatch(db, dispatcher, input),
+    dispatchBatch: (input: DispatchInput): Promise<DispatchResult> => dispatchBatch(db, dispatcher, input),
     recordJobStatus: (jobId: string, status: JobStatus): Promise<void> => setJobStatus(db, jobId, status),
     finishJob: (input: FinishInput): Promise<FinishResult> => finishJob(db, config, input),
   };

@@ -20,8 +20,10 @@ program
   .option('--job-name <name>', 'name shown in the API, reports and Web UI (default: JOB_NAME or the file name)')
   .option('--force-restart', 'send the file again even if it was already delivered (a new job)')
   .option('--no-resume', 'start over instead of resuming an unfinished job of the same file')
+  .option('--rate-limit <seconds>', 'seconds between requests to one host at start, for this job (BASE_RATE_LIMIT)', Number)
+  .option('--workers <n>', 'requests in flight, for this job (MAX_WORKERS)', Number)
   .addOption(new Option('--no-progress', 'no progress bar'))
-  .action(async (file: string, opts: { dryRun?: boolean; jobName?: string; forceRestart?: boolean; resume: boolean; progress: boolean }) => {
+  .action(async (file: string, opts: { dryRun?: boolean; jobName?: string; forceRestart?: boolean; resume: boolean; progress: boolean; rateLimit?: number; workers?: number }) => {
     if (opts.dryRun) {
       const report = await dryRun(file);
       process.stdout.write(`${file}: ${report.totalRows} rows, ${report.validRows} valid, ${report.invalidRows} invalid\n`);
@@ -32,7 +34,8 @@ program
     }
     // The terminal shows the progress bar; worker chatter only when LOG_LEVEL asks for it.
     const config = { ...configFromEnvironment(), logLevel: process.env.LOG_LEVEL ?? 'warn' };
-    process.exitCode = await runJob(config, file, { jobName: opts.jobName, forceRestart: opts.forceRestart, resume: opts.resume }, opts.progress);
+    const request = { jobName: opts.jobName, forceRestart: opts.forceRestart, resume: opts.resume, rateLimit: opts.rateLimit, workers: opts.workers };
+    process.exitCode = await runJob(config, file, request, opts.progress);
   });
 
 program.parseAsync().catch((err: Error) => {

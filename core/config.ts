@@ -15,7 +15,7 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const num = (fallback: number, check: (n: number) => boolean, expected: string) =>
+const num = <F extends number | undefined>(fallback: F, check: (n: number) => boolean, expected: string) =>
   z
     .string()
     .trim()
@@ -32,7 +32,7 @@ const num = (fallback: number, check: (n: number) => boolean, expected: string) 
 
 const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
   num(fallback, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
-const seconds = (fallback: number, min = 0) => num(fallback, (n) => n >= min, `a number of seconds ≥ ${min}`);
+const seconds = <F extends number | undefined>(fallback: F, min = 0) => num(fallback, (n) => n >= min, `a number of seconds ≥ ${min}`);
 const text = (fallback?: string) =>
   z
     .string()
@@ -54,6 +54,9 @@ const envSchema = z.object({
   MAX_WORKERS: int(3, 1, 10000),
   BASE_RATE_LIMIT: seconds(3.0),
   MAX_RATE_LIMIT: seconds(5.0),
+  MIN_RATE_LIMIT: seconds(undefined),
+  CIRCUIT_FAILURE_THRESHOLD: int(5, 1, 1000),
+  CIRCUIT_OPEN_SECONDS: seconds(30, 0.05),
   CSV_CHUNK_SIZE: int(1000, 1, 100000),
   MAX_RETRIES: int(3, 0, 100),
   REQUEST_TIMEOUT: seconds(30, 0.001),
@@ -91,8 +94,12 @@ export interface DeliveryConfig {
   maxWorkers: number;
   /** Seconds between two requests to one target host; 0 = unlimited. */
   baseRateLimit: number;
-  /** Slowest spacing the adaptive limiter may back off to. */
+  /** Slowest spacing (seconds) the adaptive limiter may back off to. */
   maxRateLimit: number;
+  /** Fastest spacing (seconds) it may speed up to; 0 = no floor; null = the starting spacing (MIN_RATE_LIMIT unset). */
+  minRateLimit: number | null;
+  circuitFailureThreshold: number;
+  circuitOpenMs: number;
   chunkSize: number;
   maxRetries: number;
   requestTimeoutMs: number;
@@ -123,11 +130,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = parsed.data;
-  if (e.MAX_RATE_LIMIT < e.BASE_RATE_LIMIT) {
-    throw new ConfigError([
-      `MAX_RATE_LIMIT=${e.MAX_RATE_LIMIT} is below BASE_RATE_LIMIT=${e.BASE_RATE_LIMIT}: the slowest spacing cannot be faster than the starting one`,
-    ]);
-  }
+  // Unset, the fastest spacing is the starting one: the original tool never went faster than BASE_RATE_LIMIT.
+  const minRateLimit = e.MIN_RATE_LIMIT ?? null;
+  const bounds = rateLimitProblems(e.BASE_RATE_LIMIT, minRateLimit ?? e.BASE_RATE_LIMIT, e.MAX_RATE_LIMIT);
+  if (bounds.length > 0) throw new ConfigError(bounds);
   return {
     port: e.PORT,
     dataDir: e.DATA_DIR ?? './data',
@@ -145,6 +151,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxWorkers: e.MAX_WORKERS,
       baseRateLimit: e.BASE_RATE_LIMIT,
       maxRateLimit: e.MAX_RATE_LIMIT,
+      minRateLimit,
+      circuitFailureThreshold: e.CIRCUIT_FAILURE_THRESHOLD,
+      circuitOpenMs: Math.round(e.CIRCUIT_OPEN_SECONDS * 1000),
       chunkSize: e.CSV_CHUNK_SIZE,
       maxRetries: e.MAX_RETRIES,
       requestTimeoutMs: Math.round(e.REQUEST_TIMEOUT * 1000),
@@ -157,4 +166,47 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     resume: { enabled: e.RESUME_ENABLED, maxAgeDays: e.RESUME_MAX_AGE_DAYS },
     defaultJobName: e.JOB_NAME,
   };
+}
+
+/** MIN_RATE_LIMIT ≤ BASE_RATE_LIMIT ≤ MAX_RATE_LIMIT (seconds between requests: fastest, start, slowest). */
+export function rateLimitProblems(base: number, min: number, max: number): string[] {
+  const problems: string[] = [];
+  if (min > base) problems.push(`MIN_RATE_LIMIT=${min} is above BASE_RATE_LIMIT=${base}: the fastest spacing cannot be slower than the starting one`);
+  if (max < base) problems.push(`MAX_RATE_LIMIT=${max} is below BASE_RATE_LIMIT=${base}: the slowest spacing cannot be faster than the starting one`);
+  return problems;
+}
+
+/** Per-job settings a trigger may override (REST `rate_limit` and `workers`, CLI flags). */
+export interface JobOverrides {
+  /** Seconds between requests to one host at start (BASE_RATE_LIMIT for this job). */
+  rateLimit?: number;
+  /** Requests in flight (MAX_WORKERS for this job). */
+  workers?: number;
+}
+
+/** What is wrong with the overrides, one line each; empty when they can be used. */
+export function overrideProblems(o: JobOverrides): string[] {
+  const problems: string[] = [];
+  if (o.rateLimit !== undefined && !(Number.isFinite(o.rateLimit) && o.rateLimit >= 0)) {
+    problems.push(`rate_limit=${o.rateLimit}: expected a number of seconds ≥ 0`);
+  }
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 10000)) {
+    problems.push(`workers=${o.workers}: expected a whole number from 1 to 10000`);
+  }
+  return problems;
+}
+
+/**
+ * The job's delivery settings: the environment's, with the trigger's overrides. A per-job
+ * spacing also moves the bounds it would cross, so it is always honoured as the starting pace.
+ */
+export function deliveryFor(base: DeliveryConfig, o: JobOverrides): DeliveryConfig {
+  const d = { ...base };
+  if (o.workers !== undefined) d.maxWorkers = o.workers;
+  if (o.rateLimit !== undefined) {
+    d.baseRateLimit = o.rateLimit;
+    d.maxRateLimit = Math.max(d.maxRateLimit, o.rateLimit);
+    if (d.minRateLimit !== null) d.minRateLimit = Math.min(d.minRateLimit, o.rateLimit);
+  }
+  return d;
 }

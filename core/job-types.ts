@@ -1,8 +1,10 @@
-import type { DeliveryConfig } from './config.ts';
+import type { DeliveryConfig, JobOverrides } from './config.ts';
 import type { JobStatus, RowStatus } from './job-status.ts';
+import type { LimiterSnapshots } from './limiter/context.ts';
+import type { HostLimiterView } from './limiter/view.ts';
 
 /** What a trigger (CLI, REST, watcher) asks for. */
-export interface JobRequest {
+export interface JobRequest extends JobOverrides {
   jobName?: string;
   /** Continue an unfinished job of the same file (default true). */
   resume?: boolean;
@@ -35,14 +37,15 @@ export const emptyCounts = (): RowCounts => ({ pending: 0, succeeded: 0, failed:
 export interface CarriedState {
   claim: ClaimResult;
   totalRows: number;
-  /** First row of the batch being worked on; rows below it are settled. */
+  /** The batch being worked on, [batchFrom, batchTo); rows below it are settled. */
   batchFrom: number;
+  batchTo: number;
   /** Where the next dispatch in that batch starts (its low-water mark). */
   resumeAt: number;
   settled: RowCounts;
   paused: boolean;
-  /** Per target host, the earliest next request (epoch ms). */
-  pacer: Record<string, number>;
+  /** Per target host, the rate limiter's persisted state. */
+  limiters: LimiterSnapshots;
 }
 
 export type ClaimDecision = 'fresh' | 'resume' | 'already_delivered';
@@ -81,6 +84,7 @@ export interface DispatchInput {
   to: number;
   resumeAt: number;
   delivery: DeliveryConfig;
+  limiters: LimiterSnapshots;
 }
 
 export interface DispatchResult {
@@ -91,6 +95,11 @@ export interface DispatchResult {
   rangeCounts: RowCounts;
   /** Requests sent by this attempt (including retries of a row). */
   requestsSent: number;
+  limiters: LimiterSnapshots;
+  /** Set when every row left in the range waits on its host (pace, Retry-After, open circuit): until when. */
+  heldUntil: number | null;
+  /** Rows sent that came after a held row: rows further on may well be deliverable too. */
+  sentPastHeld: number;
 }
 
 export interface JobProgress {
@@ -105,6 +114,8 @@ export interface JobProgress {
   rowsPerSecond: number;
   paused: boolean;
   cancelRequested: boolean;
+  /** The rate limiter of each target host the job has talked to recently. */
+  hosts: HostLimiterView[];
 }
 
 export interface FinishResult {

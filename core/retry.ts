@@ -1,3 +1,5 @@
+import type { AttemptSignal } from './limiter/context.ts';
+
 /** How one HTTP attempt ended, as far as retrying is concerned. */
 export type AttemptClass = 'success' | 'transient' | 'permanent';
 
@@ -8,6 +10,12 @@ export function classifyStatus(status: number): AttemptClass {
   if (status >= 200 && status < 400) return 'success';
   if (TRANSIENT_STATUSES.has(status) || status >= 500) return 'transient';
   return 'permanent';
+}
+
+/** What an answer tells the host's limiter: 429 is pushback; 408, 425 and 5xx are failures. */
+export function limiterSignal(status: number): AttemptSignal {
+  if (status === 429) return 'THROTTLED';
+  return classifyStatus(status) === 'transient' ? 'FAILED' : 'OK';
 }
 
 /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isGrpcDeadlineError, WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
-import type { Config } from '../core/config.ts';
+import { deliveryFor, overrideProblems, type Config } from '../core/config.ts';
 import { CsvHeaderError } from '../core/csv-row.ts';
 import { jobIdFor } from '../core/job-id.ts';
 import type { JobHandleInfo, JobInput, JobRequest } from '../core/job-types.ts';
@@ -10,7 +10,7 @@ import { CSV_FILE, FILE_HASH, JOB_NAME, JOB_STATUS } from '../core/search-attrib
 import { CsvFormatError, hashFile, readCsvHeader } from '../activities/csv-file.ts';
 import { claimUpdate, csvJob } from '../workflows/csv-job.ts';
 
-export type JobStartProblem = 'not_found' | 'not_a_file' | 'invalid_csv' | 'no_worker';
+export type JobStartProblem = 'invalid_request' | 'not_found' | 'not_a_file' | 'invalid_csv' | 'no_worker';
 
 /** How long a trigger waits for a worker to take the job before saying none is running. */
 const CLAIM_TIMEOUT_MS = 30_000;
@@ -32,6 +32,8 @@ export class JobStartError extends Error {
  * fresh, resume or already delivered, so this process needs no database of its own.
  */
 export async function startJob(client: Client, config: Config, file: string, request: JobRequest = {}): Promise<JobHandleInfo> {
+  const problems = overrideProblems(request);
+  if (problems.length > 0) throw new JobStartError('invalid_request', problems.join('; '));
   const filePath = path.resolve(file);
   const info = await stat(filePath).catch(() => null);
   if (!info) throw new JobStartError('not_found', `${filePath} does not exist`);
@@ -55,7 +57,7 @@ export async function startJob(client: Client, config: Config, file: string, req
     forceRestart: request.forceRestart ?? false,
     triggeredBy: request.triggeredBy ?? 'cli',
     startRequestId: randomUUID(),
-    delivery: config.delivery,
+    delivery: deliveryFor(config.delivery, request),
   };
   const start = new WithStartWorkflowOperation(csvJob, {
     workflowId: jobId,

@@ -21,7 +21,8 @@ import type { JobStatus } from '../core/job-status.ts';
 import { emptyCounts, type ClaimResult, type JobInput, type JobProgress, type RowCounts } from '../core/job-types.ts';
 import { JOB_STATUS } from '../core/search-attributes.ts';
 import { FILE_FAILURES } from '../core/failures.ts';
-import type { PacerState } from '../activities/pacer.ts';
+import type { LimiterSnapshots } from '../core/limiter/context.ts';
+import { hostViews } from '../core/limiter/view.ts';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -53,6 +54,12 @@ function activitiesFor(delivery: DeliveryConfig) {
   };
 }
 
+/**
+ * A batch whose remaining rows all wait on held hosts grows by one chunk at a time, up to this
+ * many chunks, so other hosts' rows go on meanwhile; past that the job waits for the hold.
+ */
+const MAX_BATCH_CHUNKS = 10;
+
 const add = (a: RowCounts, b: RowCounts): RowCounts => ({
   pending: a.pending + b.pending,
   succeeded: a.succeeded + b.succeeded,
@@ -70,10 +77,11 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   let claim: ClaimResult | undefined = carried?.claim;
   let totalRows: number | null = carried?.totalRows ?? null;
   let batchFrom = carried?.batchFrom ?? 1;
+  let batchTo = carried?.batchTo ?? 0;
   let resumeAt = carried?.resumeAt ?? 1;
   let settled = carried?.settled ?? emptyCounts();
   let current = emptyCounts();
-  let pacer: PacerState = carried?.pacer ?? {};
+  let limiters: LimiterSnapshots = carried?.limiters ?? {};
   let paused = carried?.paused ?? false;
   let cancelRequested = false;
   let status: JobStatus = carried ? 'running' : 'queued';
@@ -105,6 +113,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       rowsPerSecond: rate.perSecond,
       paused,
       cancelRequested,
+      hosts: hostViews(limiters),
     };
   });
 
@@ -148,6 +157,10 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       await setStatus('running');
     }
 
+    const chunk = input.delivery.chunkSize;
+    const lastRow = totalRows;
+    const batchEnd = (from: number) => Math.min(from + chunk, lastRow + 1);
+    if (batchTo <= batchFrom) batchTo = batchEnd(batchFrom);
     let batches = 0;
     while (batchFrom <= totalRows) {
       if (paused && !cancelRequested) {
@@ -156,16 +169,21 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         if (!cancelRequested) await setStatus('running');
       }
       if (cancelRequested) break;
-      const to = Math.min(batchFrom + input.delivery.chunkSize, totalRows + 1);
-      const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to, resumeAt, delivery: input.delivery, pacer });
-      pacer = r.pacer;
+      const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to: batchTo, resumeAt, delivery: input.delivery, limiters });
+      limiters = r.limiters;
       if (r.done) {
         settled = add(settled, r.rangeCounts);
         current = emptyCounts();
-        batchFrom = resumeAt = to;
+        batchFrom = resumeAt = batchTo;
+        batchTo = batchEnd(batchFrom);
       } else {
         current = r.rangeCounts;
         resumeAt = r.lowWaterMark;
+        if (r.heldUntil !== null) {
+          // Rows past a held one went out, so rows further on may too; otherwise wait out the hold (pause and cancel still answer).
+          if (r.sentPastHeld > 0 && batchTo <= totalRows && batchTo - batchFrom < chunk * MAX_BATCH_CHUNKS) batchTo = batchEnd(batchTo);
+          else await condition(() => paused || cancelRequested, Math.max(1, r.heldUntil - Date.now()));
+        }
       }
       const now = Date.now();
       const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
@@ -176,7 +194,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         await condition(allHandlersFinished);
         return await continueAsNew<typeof csvJob>({
           ...input,
-          carried: { claim, totalRows, batchFrom, resumeAt, settled, paused, pacer },
+          carried: { claim, totalRows, batchFrom, batchTo, resumeAt, settled, paused, limiters },
         });
       }
     }
