@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { Dispatcher } from 'undici';
 import type { DispatchInput, DispatchResult } from '../core/job-types.ts';
@@ -35,6 +36,8 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   const limiters = new HostLimiters(limiterSettings(delivery), last?.limiters ?? input.limiters);
   const rows = await pendingRows(db, jobId, startAt, input.to);
   const deadline = Date.now() + delivery.batchSliceMs;
+  // Every sender may be waiting on the signal (slot, backoff) at once.
+  setMaxListeners(delivery.maxWorkers + 10, ctx.cancellationSignal);
 
   const indexOf = new Map(rows.map((r, i) => [r.rowNumber, i]));
   const stored = new Uint8Array(rows.length);

@@ -40,12 +40,12 @@ test('starts in steady at the configured pace when it may not go faster (the ori
   t.is(l.ctx().rate, 10, 'never faster than BASE_RATE_LIMIT when MIN_RATE_LIMIT is unset');
 });
 
-test('ramping up doubles the pace per second of healthy answers, then goes steady at the fastest', (t) => {
+test('ramping up doubles the pace per half second of healthy answers, then goes steady at the fastest', (t) => {
   const l = limiter();
   t.is(l.state(), 'rampingUp');
-  l.send({ type: 'OK', now: T0 + 1000 });
+  l.send({ type: 'OK', now: T0 + 500 });
   t.is(l.ctx().rate, 20);
-  l.send({ type: 'OK', now: T0 + 2000 });
+  l.send({ type: 'OK', now: T0 + 1000 });
   t.is(l.ctx().rate, 40, 'clamped at the fastest pace');
   t.is(l.state(), 'steady');
 });
@@ -63,7 +63,7 @@ test('a 429 halves the pace once per episode, then additive increase brings it b
   l.send({ type: 'THROTTLED', now: T0 + 100, retryAfterMs: null });
   t.is(l.state(), 'backingOff');
   t.is(l.ctx().rate, 5, 'too few answers to measure the budget: halved');
-  t.is(l.ctx().ceiling, 10);
+  t.is(l.ctx().ceiling, null);
   l.send({ type: 'THROTTLED', now: T0 + 300, retryAfterMs: null });
   t.is(l.ctx().rate, 5, 'requests already in flight do not halve it again');
   l.send({ type: 'OK', now: T0 + 800 });
@@ -72,22 +72,30 @@ test('a 429 halves the pace once per episode, then additive increase brings it b
   l.reserve(T0 + 1100);
   t.is(l.state(), 'steady');
   l.send({ type: 'OK', now: T0 + 2100 });
-  t.is(l.ctx().rate, 5 + 0.05 * 10, 'one second healthy: +5% of the ceiling');
+  t.is(l.ctx().rate, 5 * 1.1, 'one second healthy, no budget known: +10% per second');
   l.send({ type: 'THROTTLED', now: T0 + 2200, retryAfterMs: null });
   t.is(l.ctx().rate, 2.75, 'a new episode halves again');
 });
 
-test('a 429 after a measured second drops just under what the host let through', (t) => {
-  const l = limiter({ startRate: 40, fastestRate: null });
+test('a 429 after a measured second drops just under what the host let through, and learns it as the ceiling', (t) => {
+  const l = limiter({ startRate: 32, fastestRate: 32 });
   l.oks(30, T0, T0 + 1000);
   l.send({ type: 'THROTTLED', now: T0 + 1000, retryAfterMs: null });
   const { rate, ceiling } = l.ctx();
-  t.true(ceiling! > 25 && ceiling! < 35, `ceiling ${ceiling}`);
+  t.true(ceiling! > 25 && ceiling! < 32, `ceiling ${ceiling}`);
   t.is(rate, 0.95 * ceiling!);
   // Near the ceiling it probes slowly: 0.25% of the ceiling per second.
   l.reserve(T0 + 2000);
   l.send({ type: 'OK', now: T0 + 3000 });
   t.is(Number(l.ctx().rate!.toFixed(6)), Number((0.95 * ceiling! + 0.0025 * ceiling!).toFixed(6)));
+});
+
+test('what a ramp-up saw accepted is not taken for the budget', (t) => {
+  const l = limiter({ startRate: 60, fastestRate: null });
+  l.oks(30, T0, T0 + 1000);
+  l.send({ type: 'THROTTLED', now: T0 + 1000, retryAfterMs: null });
+  t.is(l.ctx().ceiling, null, 'accepted (~30/s) is well under the pace (60/s): the window measured our ramp');
+  t.true(l.ctx().rate! < 30, 'the pace still drops under what was accepted');
 });
 
 test('Retry-After holds every slot until it passes, voids slots granted before, and is capped', (t) => {
@@ -145,8 +153,8 @@ test('unpaced: every slot is now, until the host pushes back; then it paces unde
   const l = limiter({ startRate: null, fastestRate: null });
   t.is(l.state(), 'steady');
   t.deepEqual([l.reserve(T0), l.reserve(T0)], [{ slot: T0, epoch: 0 }, { slot: T0, epoch: 0 }]);
-  l.oks(200, T0, T0 + 1000);
-  l.send({ type: 'THROTTLED', now: T0 + 1000, retryAfterMs: 1000 });
+  l.oks(300, T0, T0 + 1500);
+  l.send({ type: 'THROTTLED', now: T0 + 1500, retryAfterMs: 1000 });
   t.is(l.state(), 'waitingRetryAfter');
   t.true(l.ctx().rate! > 150 && l.ctx().rate! < 200, `rate ${l.ctx().rate}`);
 });

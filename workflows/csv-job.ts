@@ -180,9 +180,11 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         current = r.rangeCounts;
         resumeAt = r.lowWaterMark;
         if (r.heldUntil !== null) {
-          // Rows past a held one went out, so rows further on may too; otherwise wait out the hold (pause and cancel still answer).
+          // Rows past a held one went out, so rows further on may too. Otherwise wait out a hold
+          // longer than a slice here (pause and cancel still answer); a shorter one the next slice absorbs.
+          const holdMs = r.heldUntil - Date.now();
           if (r.sentPastHeld > 0 && batchTo <= totalRows && batchTo - batchFrom < chunk * MAX_BATCH_CHUNKS) batchTo = batchEnd(batchTo);
-          else await condition(() => paused || cancelRequested, Math.max(1, r.heldUntil - Date.now()));
+          else if (holdMs > input.delivery.batchSliceMs) await condition(() => paused || cancelRequested, holdMs);
         }
       }
       const now = Date.now();

@@ -41,9 +41,14 @@ export function observedRate(window: readonly OutcomeBucket[], now: number): num
   return perSecond(window, now, (b) => b.ok + b.throttled + b.failed);
 }
 
+/** How much time the window's outcomes cover, up to WINDOW_MS. */
+export function windowSpanMs(window: readonly OutcomeBucket[], now: number): number {
+  const first = window.find((b) => b.at > now - WINDOW_MS);
+  return first ? Math.min(WINDOW_MS, Math.max(BUCKET_MS, now - first.at)) : 0;
+}
+
 function perSecond(window: readonly OutcomeBucket[], now: number, count: (b: OutcomeBucket) => number): number | null {
-  const live = window.filter((b) => b.at > now - WINDOW_MS);
-  const n = live.reduce((sum, b) => sum + count(b), 0);
+  const n = window.filter((b) => b.at > now - WINDOW_MS).reduce((sum, b) => sum + count(b), 0);
   if (n < MIN_SAMPLES) return null;
-  return (n * 1000) / Math.min(WINDOW_MS, Math.max(BUCKET_MS, now - live[0]!.at));
+  return (n * 1000) / windowSpanMs(window, now);
 }
