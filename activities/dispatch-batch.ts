@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
+import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import type { DispatchInput, DispatchResult } from '../core/job-types.ts';
 import type { LimiterSnapshots } from '../core/limiter/context.ts';
@@ -14,6 +15,11 @@ export const FLUSH_ROWS = 200;
 const FLUSH_INTERVAL_MS = 200;
 /** Senders wait for the writer beyond this: bounds memory and what a crash can make us resend. */
 export const MAX_UNWRITTEN_ROWS = 2 * FLUSH_ROWS;
+/**
+ * Rows in progress per allowed request in flight: a row waiting out a retry holds a sender but
+ * no request, so a host that pushes back cannot stall every other host's rows behind its retries.
+ */
+export const SENDERS_PER_WORKER = 4;
 
 export interface DispatchHeartbeat {
   lowWaterMark: number;
@@ -21,10 +27,10 @@ export interface DispatchHeartbeat {
 }
 
 /**
- * Sends the pending rows of [from, to) with MAX_WORKERS in flight, each when its target host's
+ * Sends the pending rows of [from, to) with MAX_WORKERS requests in flight, each when its target host's
  * limiter gives it a slot, writing outcomes in batches and heartbeating the low-water mark (every
- * row below it has its outcome stored) with the limiters' snapshots. A row whose host is held
- * past the slice is left pending and the next row goes. It stops starting rows after one slice
+ * row below it has its outcome stored) with the limiters' snapshots. A row whose host is held, or
+ * whose retry is due, past the slice is left pending (with its attempts) and the next row goes. It stops starting rows after one slice
  * (BATCH_SLICE_SECONDS) so the workflow can report progress and honour pause/cancel; a retried
  * attempt resumes from its last heartbeat, limiters included.
  */
@@ -37,7 +43,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   const rows = await pendingRows(db, jobId, startAt, input.to);
   const deadline = Date.now() + delivery.batchSliceMs;
   // Every sender may be waiting on the signal (slot, backoff) at once.
-  setMaxListeners(delivery.maxWorkers + 10, ctx.cancellationSignal);
+  setMaxListeners(SENDERS_PER_WORKER * delivery.maxWorkers + 10, ctx.cancellationSignal);
 
   const indexOf = new Map(rows.map((r, i) => [r.rowNumber, i]));
   const stored = new Uint8Array(rows.length);
@@ -54,7 +60,8 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
         const batch = buffer;
         buffer = [];
         await writeOutcomes(db, jobId, batch);
-        for (const o of batch) stored[indexOf.get(o.rowNumber)!] = 1;
+        // A deferred retry is stored but not settled: the low-water mark stays below it.
+        for (const o of batch) if (o.status !== 'pending') stored[indexOf.get(o.rowNumber)!] = 1;
         while (lowIdx < rows.length && stored[lowIdx]) lowIdx++;
       }
       ctx.heartbeat({ lowWaterMark: lowWaterMark(), limiters: limiters.snapshots() } satisfies DispatchHeartbeat);
@@ -75,6 +82,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
     jobId,
     dispatcher,
     limiters,
+    inFlight: pLimit(delivery.maxWorkers),
     deferAfter: deadline,
     maxRetries: delivery.maxRetries,
     requestTimeoutMs: delivery.requestTimeoutMs,
@@ -88,14 +96,15 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
       const idx = next++;
       const result = await sendRow(rows[idx]!, sendCtx);
       requestsSent += result.requests;
-      if ('unfinished' in result) {
-        if (result.heldUntil === null) return;
-        heldUntil = Math.min(heldUntil, result.heldUntil);
+      if (result.kind === 'untouched' && result.heldUntil === null) return;
+      if (result.kind === 'done') {
+        sentIdx.push(idx);
+      } else {
+        heldUntil = Math.min(heldUntil, result.kind === 'untouched' ? result.heldUntil! : result.outcome.retryAt!);
         firstHeldIdx = Math.min(firstHeldIdx, idx);
-        continue;
       }
-      sentIdx.push(idx);
-      buffer.push(result);
+      if (result.kind === 'untouched') continue;
+      buffer.push(result.outcome);
       if (buffer.length >= FLUSH_ROWS) {
         const written = flush();
         if (buffer.length >= MAX_UNWRITTEN_ROWS) await written;
@@ -104,7 +113,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.min(delivery.maxWorkers, rows.length) }, sender));
+    await Promise.all(Array.from({ length: Math.min(SENDERS_PER_WORKER * delivery.maxWorkers, rows.length) }, sender));
   } finally {
     clearInterval(timer);
     while (writing || (buffer.length > 0 && writeError === null)) await flush();

@@ -26,9 +26,9 @@ export class HostLimiters {
   }
 
   /**
-   * Waits for the host's next send slot. With `notAfter` finite, returns the time the host could
-   * take a request instead when that is later (held by pace, Retry-After or an open circuit), so
-   * the caller can leave the row for later; with it infinite, waits out any hold. Null = send now.
+   * Waits for the host's next send slot, or returns when the host could take a request if that is
+   * after `notAfter` (held by pace, Retry-After or an open circuit), so the caller can leave the
+   * row for later. Null = send now.
    */
   async acquire(origin: string, notAfter: number, signal: AbortSignal): Promise<number | null> {
     const actor = this.actorFor(origin);
@@ -37,7 +37,7 @@ export class HostLimiters {
       actor.send({ type: 'RESERVE', now, notAfter });
       const grant = actor.getSnapshot().context.grant!;
       if ('heldUntil' in grant) {
-        if (Number.isFinite(notAfter)) return grant.heldUntil;
+        if (grant.heldUntil > notAfter) return grant.heldUntil;
         await sleep(Math.max(1, grant.heldUntil - now), undefined, { signal });
         continue;
       }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { LimitFunction } from 'p-limit';
 import { request, type Dispatcher } from 'undici';
 import type BodyReadable from 'undici/types/readable';
 import pkg from '../package.json' with { type: 'json' };
@@ -17,9 +18,11 @@ export interface SendContext {
   requestTimeoutMs: number;
   backoff: BackoffPolicy;
   limiters: HostLimiters;
+  /** Bounds requests in flight (MAX_WORKERS); a row waiting for its slot or its retry holds none. */
+  inFlight: LimitFunction;
   /**
-   * A first attempt whose slot falls after this (epoch ms) is left pending for a later slice. A
-   * retry always waits for its slot, so a row's attempt count is never lost between slices.
+   * The slice's end (epoch ms): a row whose next attempt would start later is left for a later
+   * slice, with its attempts so far stored, instead of holding up the rows behind it.
    */
   deferAfter: number;
   /** Aborts waits (slots, backoff) but never a request already on the wire. */
@@ -27,10 +30,14 @@ export interface SendContext {
 }
 
 /**
- * `unfinished` when the row was not sent: its host is held until `heldUntil`, or the slice was
- * cancelled (null). It stays pending for a later slice.
+ * `done`: a final outcome. `deferred`: attempts were made and the next one is due after the
+ * slice (the outcome is pending, with `retryAt`). `untouched`: nothing sent in this slice, because
+ * the host is held until `heldUntil`, or the slice was cancelled (null); nothing to store.
  */
-export type SendResult = (RowOutcome & { requests: number }) | { rowNumber: number; unfinished: true; requests: number; heldUntil: number | null };
+export type SendResult =
+  | { kind: 'done'; outcome: RowOutcome; requests: number }
+  | { kind: 'deferred'; outcome: RowOutcome; requests: number }
+  | { kind: 'untouched'; heldUntil: number | null; requests: 0 };
 
 export function buildHeaders(jobId: string, row: PendingRow): Record<string, string> {
   const headers: Record<string, string> = { 'user-agent': USER_AGENT };
@@ -41,62 +48,87 @@ export function buildHeaders(jobId: string, row: PendingRow): Record<string, str
   return headers;
 }
 
-/** Sends one row, retrying transient failures with backoff; returns its final outcome. */
+interface Attempt {
+  statusCode: number | null;
+  responseTimeMs: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+}
+
+/**
+ * Sends one row when its host's limiter gives a slot, retrying transient failures with backoff
+ * (or Retry-After), and says how it ended. Attempts count across slices, so MAX_RETRIES holds
+ * however often a row is deferred.
+ */
 export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendResult> {
   const origin = new URL(row.url).origin;
   const headers = buildHeaders(ctx.jobId, row);
   let requests = 0;
-  const unfinished = (heldUntil: number | null) => ({ rowNumber: row.rowNumber, unfinished: true as const, requests, heldUntil });
-  for (let attempt = 1; ; attempt++) {
+  let last: Attempt | null = null;
+  const pending = (attempts: number, retryAt: number): SendResult => {
+    if (requests === 0 || !last) return { kind: 'untouched', heldUntil: retryAt, requests: 0 };
+    return { kind: 'deferred', requests, outcome: { rowNumber: row.rowNumber, status: 'pending', attempts, retryAt, ...last } };
+  };
+  const cancelled = (attempts: number, retryAt: number | null): SendResult =>
+    requests === 0 || retryAt === null ? { kind: 'untouched', heldUntil: null, requests: 0 } : pending(attempts, retryAt);
+
+  let retryAt = row.retryAt;
+  for (let attempt = row.attempts + 1; ; attempt++) {
+    if (retryAt !== null && retryAt > Date.now()) {
+      if (retryAt > ctx.deferAfter) return pending(attempt - 1, retryAt);
+      try {
+        await sleep(retryAt - Date.now(), undefined, { signal: ctx.signal });
+      } catch {
+        return cancelled(attempt - 1, retryAt);
+      }
+    }
     try {
-      const heldUntil = await ctx.limiters.acquire(origin, attempt === 1 ? ctx.deferAfter : Number.POSITIVE_INFINITY, ctx.signal);
-      if (heldUntil !== null) return unfinished(heldUntil);
+      const heldUntil = await ctx.limiters.acquire(origin, ctx.deferAfter, ctx.signal);
+      if (heldUntil !== null) return pending(attempt - 1, heldUntil);
     } catch {
-      return unfinished(null);
+      return cancelled(attempt - 1, Date.now());
     }
     const started = performance.now();
-    let error: string;
     let transient: boolean;
     let retryAfterMs: number | null = null;
-    let statusCode: number | null = null;
-    let excerpt: string | null = null;
     requests += 1;
     try {
-      const res = await request(row.url, {
-        method: row.method,
-        headers,
-        body: row.payload,
-        dispatcher: ctx.dispatcher,
-        headersTimeout: ctx.requestTimeoutMs,
-        bodyTimeout: ctx.requestTimeoutMs,
+      const res = await ctx.inFlight(async () => {
+        const r = await request(row.url, {
+          method: row.method,
+          headers,
+          body: row.payload,
+          dispatcher: ctx.dispatcher,
+          headersTimeout: ctx.requestTimeoutMs,
+          bodyTimeout: ctx.requestTimeoutMs,
+        });
+        return { ...r, excerpt: await readExcerpt(r.body, r.headers['content-length']) };
       });
-      excerpt = await readExcerpt(res.body, res.headers['content-length']);
-      statusCode = res.statusCode;
       const ra = res.headers['retry-after'];
       retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
-      ctx.limiters.record(origin, limiterSignal(statusCode), retryAfterMs);
+      ctx.limiters.record(origin, limiterSignal(res.statusCode), retryAfterMs);
       const kind = classifyStatus(res.statusCode);
-      const outcome = { rowNumber: row.rowNumber, attempts: attempt, statusCode, responseTimeMs: performance.now() - started, responseExcerpt: excerpt, requests };
-      if (kind === 'success') return { ...outcome, status: 'succeeded', error: null };
-      error = `HTTP ${res.statusCode}`;
-      if (kind === 'permanent') return { ...outcome, status: 'failed', error };
+      last = {
+        statusCode: res.statusCode,
+        responseTimeMs: performance.now() - started,
+        error: kind === 'success' ? null : `HTTP ${res.statusCode}`,
+        responseExcerpt: res.excerpt,
+      };
+      if (kind !== 'transient') {
+        return { kind: 'done', requests, outcome: { rowNumber: row.rowNumber, status: kind === 'success' ? 'succeeded' : 'failed', attempts: attempt, retryAt: null, ...last } };
+      }
       transient = true;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      error = `${code ?? 'ERROR'}: ${(err as Error).message}`;
+      last = { statusCode: null, responseTimeMs: performance.now() - started, error: `${code ?? 'ERROR'}: ${(err as Error).message}`, responseExcerpt: null };
       transient = isTransientErrorCode(code);
       // Only network trouble counts against the host; a bad header value in the row is not its fault.
       if (transient) ctx.limiters.record(origin, 'FAILED', null);
     }
-    const responseTimeMs = performance.now() - started;
     if (!transient || attempt > ctx.maxRetries) {
-      return { rowNumber: row.rowNumber, status: 'failed', attempts: attempt, statusCode, responseTimeMs, error, responseExcerpt: excerpt, requests };
+      return { kind: 'done', requests, outcome: { rowNumber: row.rowNumber, status: 'failed', attempts: attempt, retryAt: null, ...last } };
     }
-    try {
-      await sleep(nextRetryDelay(attempt, retryAfterMs, ctx.backoff, Math.random), undefined, { signal: ctx.signal });
-    } catch {
-      return unfinished(null);
-    }
+    retryAt = Date.now() + nextRetryDelay(attempt, retryAfterMs, ctx.backoff, Math.random);
   }
 }
 

@@ -21,11 +21,18 @@ export interface PendingRow {
   method: HttpMethod;
   payload: string | null;
   headers: Record<string, string>;
+  /** Attempts made in earlier slices. */
+  attempts: number;
+  /** Not before this (epoch ms): a retry left for a later slice. */
+  retryAt: number | null;
 }
 
+/** A final outcome, or (status pending) a retry left for later with the attempts so far. */
 export interface RowOutcome {
   rowNumber: number;
-  status: Extract<RowStatus, 'succeeded' | 'failed'>;
+  status: Extract<RowStatus, 'succeeded' | 'failed' | 'pending'>;
+  /** Set when status is pending: when to try again (epoch ms). */
+  retryAt: number | null;
   attempts: number;
   statusCode: number | null;
   responseTimeMs: number | null;
@@ -59,8 +66,8 @@ export async function insertRows(db: Queryable, jobId: string, rows: StoredRow[]
 }
 
 export async function pendingRows(db: Queryable, jobId: string, from: number, to: number): Promise<PendingRow[]> {
-  const rows = await db.query<{ row_number: number; webhook_url: string; method: HttpMethod; payload: string | null; headers: string | null }>(
-    `SELECT row_number, webhook_url, method, payload, headers FROM job_rows
+  const rows = await db.query<{ row_number: number; webhook_url: string; method: HttpMethod; payload: string | null; headers: string | null; attempts: number; retry_at: number | null }>(
+    `SELECT row_number, webhook_url, method, payload, headers, attempts, (extract(epoch FROM retry_at) * 1000)::float8 AS retry_at FROM job_rows
      WHERE job_id = $1 AND row_number >= $2 AND row_number < $3 AND status = 'pending'
      ORDER BY row_number`,
     [jobId, from, to],
@@ -71,12 +78,14 @@ export async function pendingRows(db: Queryable, jobId: string, from: number, to
     method: r.method,
     payload: r.payload,
     headers: r.headers ? (JSON.parse(r.headers) as Record<string, string>) : {},
+    attempts: r.attempts,
+    retryAt: r.retry_at,
   }));
 }
 
 /**
  * One UPDATE for many outcomes. Only pending rows change, so a replayed flush cannot overwrite a
- * later one. The row-number range keeps the plan to the batch's rows even before the table has
+ * final outcome. The row-number range keeps the plan to the batch's rows even before the table has
  * statistics (otherwise the planner may hash-join over every pending row of the job).
  */
 export async function writeOutcomes(db: Queryable, jobId: string, outcomes: RowOutcome[]): Promise<void> {
@@ -89,9 +98,11 @@ export async function writeOutcomes(db: Queryable, jobId: string, outcomes: RowO
   }
   await db.query(
     `UPDATE job_rows r SET status = v.status, attempts = v.attempts, status_code = v.status_code,
-            response_time_ms = v.ms, error = v.error, response_excerpt = v.excerpt, completed_at = now()
-     FROM unnest($2::int[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::text[], $8::text[])
-          AS v(row_number, status, attempts, status_code, ms, error, excerpt)
+            response_time_ms = v.ms, error = v.error, response_excerpt = v.excerpt,
+            completed_at = CASE WHEN v.status = 'pending' THEN NULL ELSE now() END,
+            retry_at = to_timestamp(v.retry_at / 1000.0)
+     FROM unnest($2::int[], $3::text[], $4::int[], $5::int[], $6::float8[], $7::text[], $8::text[], $11::float8[])
+          AS v(row_number, status, attempts, status_code, ms, error, excerpt, retry_at)
      WHERE r.job_id = $1 AND r.row_number BETWEEN $9 AND $10 AND r.row_number = v.row_number AND r.status = 'pending'`,
     [
       jobId,
@@ -104,6 +115,7 @@ export async function writeOutcomes(db: Queryable, jobId: string, outcomes: RowO
       outcomes.map((o) => clean(o.responseExcerpt)),
       low,
       high,
+      outcomes.map((o) => o.retryAt),
     ],
   );
 }

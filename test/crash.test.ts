@@ -6,7 +6,7 @@ import { startJob } from '../runtime/jobs.ts';
 import { connectClient } from '../runtime/temporal.ts';
 import { openStore } from '../runtime/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
-import { MAX_UNWRITTEN_ROWS } from '../activities/dispatch-batch.ts';
+import { MAX_UNWRITTEN_ROWS, SENDERS_PER_WORKER } from '../activities/dispatch-batch.ts';
 import { startTarget } from './helpers/target.ts';
 import { freshPostgres, tempDir, testConfig, writeCsv } from './helpers/platform.ts';
 
@@ -75,7 +75,7 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
   const twice = [...target.byKey.values()].filter((l) => l.length > 1).length;
   // In flight at the crash: requests on the wire, plus outcomes not yet written (the batch being
   // written and the buffer behind it, each at most MAX_UNWRITTEN_ROWS plus one per sender).
-  const window = MAX_WORKERS + 2 * (MAX_UNWRITTEN_ROWS + MAX_WORKERS);
+  const window = MAX_WORKERS + 2 * (MAX_UNWRITTEN_ROWS + SENDERS_PER_WORKER * MAX_WORKERS);
   t.log(`received at crash: ${receivedAtCrash}; rows received twice: ${twice} (window ${window})`);
   t.true(twice <= window, `${twice} rows were sent twice; the in-flight window is ${window}`);
 

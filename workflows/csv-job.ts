@@ -55,8 +55,8 @@ function activitiesFor(delivery: DeliveryConfig) {
 }
 
 /**
- * A batch whose remaining rows all wait on held hosts grows by one chunk at a time, up to this
- * many chunks, so other hosts' rows go on meanwhile; past that the job waits for the hold.
+ * A batch whose remaining rows all wait on held hosts doubles, up to this many chunks
+ * (CSV_CHUNK_SIZE rows each), so other hosts' rows go on meanwhile; past that the job waits.
  */
 const MAX_BATCH_CHUNKS = 10;
 
@@ -159,8 +159,8 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
 
     const chunk = input.delivery.chunkSize;
     const lastRow = totalRows;
-    const batchEnd = (from: number) => Math.min(from + chunk, lastRow + 1);
-    if (batchTo <= batchFrom) batchTo = batchEnd(batchFrom);
+    const batchEnd = (from: number, size: number) => Math.min(from + size, lastRow + 1);
+    if (batchTo <= batchFrom) batchTo = batchEnd(batchFrom, chunk);
     let batches = 0;
     while (batchFrom <= totalRows) {
       if (paused && !cancelRequested) {
@@ -171,11 +171,13 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       if (cancelRequested) break;
       const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to: batchTo, resumeAt, delivery: input.delivery, limiters });
       limiters = r.limiters;
+      // A batch that had to grow stays that wide: the held host's rows are likely spread on.
+      const size = Math.max(chunk, batchTo - batchFrom);
       if (r.done) {
         settled = add(settled, r.rangeCounts);
         current = emptyCounts();
         batchFrom = resumeAt = batchTo;
-        batchTo = batchEnd(batchFrom);
+        batchTo = batchEnd(batchFrom, size);
       } else {
         current = r.rangeCounts;
         resumeAt = r.lowWaterMark;
@@ -183,7 +185,8 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
           // Rows past a held one went out, so rows further on may too. Otherwise wait out a hold
           // longer than a slice here (pause and cancel still answer); a shorter one the next slice absorbs.
           const holdMs = r.heldUntil - Date.now();
-          if (r.sentPastHeld > 0 && batchTo <= totalRows && batchTo - batchFrom < chunk * MAX_BATCH_CHUNKS) batchTo = batchEnd(batchTo);
+          const maxSize = chunk * MAX_BATCH_CHUNKS;
+          if (r.sentPastHeld > 0 && batchTo <= totalRows && size < maxSize) batchTo = batchEnd(batchFrom, Math.min(2 * size, maxSize));
           else if (holdMs > input.delivery.batchSliceMs) await condition(() => paused || cancelRequested, holdMs);
         }
       }

@@ -6,6 +6,9 @@ import type { LimiterSettings } from './settings.ts';
 
 const KIND: Record<Exclude<LimiterEvent['type'], 'RESERVE'>, OutcomeKind> = { OK: 'ok', THROTTLED: 'throttled', FAILED: 'failed' };
 
+/** How soon a request held back by a probe in flight asks again. */
+const PROBE_RECHECK_MS = 250;
+
 const retryAfterOf = (e: LimiterEvent): number | null => (e.type === 'THROTTLED' || e.type === 'FAILED' ? e.retryAfterMs : null);
 
 /**
@@ -57,7 +60,8 @@ export const hostLimiterMachine = setup({
     }),
     refuseUntilHoldEnds: assign(({ context }) => ({ grant: { heldUntil: context.holdUntil } })),
     refuseUntilOpenEnds: assign(({ context }) => ({ grant: { heldUntil: context.openUntil } })),
-    refuseUntilProbeEnds: assign(({ context }) => ({ grant: { heldUntil: context.probeDeadline } })),
+    // The probe usually reports back long before its deadline: ask again soon rather than wait it out.
+    refuseWhileProbing: assign(({ context, event }) => ({ grant: { heldUntil: Math.min(context.probeDeadline, event.now + PROBE_RECHECK_MS) } })),
     openCircuit: assign(({ context, event }) => ({
       openUntil: event.now + context.settings.openMs,
       nextSlotAt: event.now + context.settings.openMs,
@@ -125,7 +129,7 @@ export const hostLimiterMachine = setup({
     },
     halfOpen: {
       on: {
-        RESERVE: [{ guard: 'probeInFlight', actions: 'refuseUntilProbeEnds' }, { actions: 'reserveProbe' }],
+        RESERVE: [{ guard: 'probeInFlight', actions: 'refuseWhileProbing' }, { actions: 'reserveProbe' }],
         OK: { target: '#hostLimiter.closed.rampingUp', actions: ['record', 'closeCircuit'] },
         // A 429 means the host is up again, just busy.
         THROTTLED: [

@@ -7,6 +7,8 @@ export interface Received {
   headers: http.IncomingHttpHeaders;
   body: string;
   key: string;
+  /** Arrival time (epoch ms). */
+  at: number;
 }
 
 export interface Reply {
@@ -38,7 +40,7 @@ export async function startTarget(behave: Behaviour = () => ({ status: 200, body
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const key = String(req.headers['idempotency-key'] ?? '');
-      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString(), key };
+      const r: Received = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString(), key, at: Date.now() };
       received.push(r);
       const list = byKey.get(key) ?? [];
       list.push(r);
@@ -66,4 +68,23 @@ export async function startTarget(behave: Behaviour = () => ({ status: 200, body
         server.close(() => resolve());
       }),
   };
+}
+
+/** A host with a budget: `perSecond` requests per wall-clock second, 429 with `Retry-After: 1` above it. */
+export function budgetBehaviour(perSecond: number): { behave: Behaviour; answered: { ok: number; throttled: number } } {
+  const answered = { ok: 0, throttled: 0 };
+  let second = 0;
+  let used = 0;
+  const behave: Behaviour = () => {
+    const now = Math.floor(Date.now() / 1000);
+    if (now !== second) [second, used] = [now, 0];
+    if (used >= perSecond) {
+      answered.throttled += 1;
+      return { status: 429, headers: { 'retry-after': '1' } };
+    }
+    used += 1;
+    answered.ok += 1;
+    return { status: 200 };
+  };
+  return { behave, answered };
 }
