@@ -7,8 +7,9 @@ import { connectClient } from '../runtime/temporal.ts';
 import { openStore } from '../runtime/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
 import { MAX_UNWRITTEN_ROWS, SENDERS_PER_WORKER } from '../activities/dispatch-batch.ts';
-import { startTarget } from './helpers/target.ts';
+import { budgetBehaviour, startTarget } from './helpers/target.ts';
 import { freshPostgres, tempDir, testConfig, writeCsv } from './helpers/platform.ts';
+import { progressOf, waitFor } from './helpers/jobs.ts';
 
 const ROWS = 3000;
 const MAX_WORKERS = 8;
@@ -83,4 +84,47 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
   const [stored] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_rows WHERE job_id = $1 AND status = 'succeeded'`, [info.jobId]);
   await db.close();
   t.is(stored?.n, ROWS);
+});
+
+test('a worker SIGKILLed while a host throttles: the new worker goes on at the throttled pace, not the base one', async (t) => {
+  const BUDGET = 10;
+  const budget = budgetBehaviour(BUDGET);
+  const target = await startTarget(budget.behave);
+  const pg = await freshPostgres();
+  // Base pace 50/s against a host that allows 10/s.
+  const env = { DATABASE_URL: pg.url, MAX_WORKERS: '4', HEARTBEAT_TIMEOUT: '2', BASE_RATE_LIMIT: '0.02', MAX_RATE_LIMIT: '2', RETRY_MAX_DELAY: '2' };
+  const config = testConfig(env);
+  const childEnv = { ...env, TEMPORAL_ADDRESS: config.temporal.address!, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, DATA_DIR: config.dataDir, LOG_LEVEL: 'error' };
+  const client = await connectClient(config.temporal.address!, config.temporal.namespace);
+  const children: ChildProcess[] = [];
+  t.teardown(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await client.connection.close();
+    await target.close();
+    await pg.drop();
+  });
+  const file = writeCsv(tempDir(), 'throttled.csv', ['webhook_url', ...Array.from({ length: 120 }, (_, i) => `${target.url}/t/${i + 1}`)].join('\n'));
+
+  const first = await spawnWorker(childEnv);
+  children.push(first);
+  const info = await startJob(client, config, file);
+  await waitFor(() => budget.answered.throttled > 0, 'the host to push back');
+  await waitFor(async () => ((await progressOf(client, info.workflowId)).hosts[0]?.ratePerSecond ?? 50) < 20, 'the limiter to slow down', 10_000);
+  // One more slice, so the last heartbeat surely carries the slowed-down limiter.
+  await sleep(1500);
+  first.kill('SIGKILL');
+  await once(first, 'exit');
+  const killedAt = Date.now();
+  const throttledBefore = budget.answered.throttled;
+
+  children.push(await spawnWorker(childEnv));
+  const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
+  t.is(outcome.counts.succeeded, 120);
+  const after = target.received.filter((r) => r.at > killedAt).map((r) => r.at);
+  t.true(after.length >= 11, `${after.length} requests after the restart`);
+  const gaps = after.slice(1, 11).map((at, i) => at - after[i]!).sort((a, b) => a - b);
+  const median = gaps[Math.floor(gaps.length / 2)]!;
+  t.log(`gaps between the first requests after the restart: ${gaps.join(', ')} ms; 429s after it: ${budget.answered.throttled - throttledBefore}`);
+  // The base pace would space them 20 ms apart; the restored limiter, about 1000/9.5 ms.
+  t.true(median >= 40, `median gap ${median} ms after the restart`);
 });
