@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import test from 'ava';
 import type { Grant, LimiterEvent, LimiterSnapshot } from '../core/limiter/context.ts';
+import { limiterDoc, limiterMermaid } from '../core/limiter/diagram.ts';
 import { persistHostLimiter, startHostLimiter } from '../core/limiter/machine.ts';
 import type { LimiterSettings } from '../core/limiter/settings.ts';
 import { stateName } from '../core/limiter/view.ts';
@@ -199,4 +201,12 @@ test('a restored snapshot behaves exactly like the original', (t) => {
   }
   t.is(restored.state(), 'rampingUp', 'it went through an open circuit and a good probe');
   t.is(restored.ctx().circuitOpens, 1);
+});
+
+test('docs/limiter.md shows the machine as it is (regenerate with npm run limiter:diagram)', (t) => {
+  const doc = readFileSync(new URL('../docs/limiter.md', import.meta.url), 'utf8');
+  t.is(doc, limiterDoc());
+  for (const state of ['rampingUp', 'steady', 'backingOff', 'waitingRetryAfter', 'circuitOpen', 'halfOpen']) {
+    t.regex(limiterMermaid(), new RegExp(`\\b${state}\\b`), `${state} is drawn`);
+  }
 });
