@@ -1,28 +1,73 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AttemptSignal, LimiterSnapshots } from '../core/limiter/context.ts';
+import type { AttemptSignal, Grant, LimiterSnapshots } from '../core/limiter/context.ts';
 import { persistHostLimiter, startHostLimiter, type HostLimiterActor } from '../core/limiter/machine.ts';
 import type { LimiterSettings } from '../core/limiter/settings.ts';
 import { trackedSnapshots } from '../core/limiter/view.ts';
 
+/** Healthy answers are told to the limiter together, at most this long after the first of them. */
+const OK_BATCH_MS = 50;
+
+interface Host {
+  actor: HostLimiterActor;
+  okCount: number;
+  okSince: number;
+  okLast: number;
+}
+
+const origins = new Map<string, string>();
+const ORIGIN_CACHE_SIZE = 10_000;
+
+/**
+ * `scheme://host:port` of a URL. Parsing every row's URL is costly at thousands of rows/s, and an
+ * origin depends only on what precedes the path, so that prefix's answer is kept.
+ */
+export function originOf(url: string): string {
+  const pathAt = url.indexOf('/', url.indexOf('//') + 2);
+  const prefix = pathAt === -1 ? url : url.slice(0, pathAt);
+  let origin = origins.get(prefix);
+  if (origin === undefined) {
+    if (origins.size >= ORIGIN_CACHE_SIZE) origins.clear();
+    origin = new URL(prefix).origin;
+    origins.set(prefix, origin);
+  }
+  return origin;
+}
+
 /**
  * The live limiters of one dispatch slice, one per target origin, resumed from the snapshots the
- * last slice (or heartbeat) left. The statechart decides; this only feeds it the clock and waits.
+ * last slice (or heartbeat) left. The statechart decides; this feeds it the clock and waits.
  */
 export class HostLimiters {
-  private readonly actors = new Map<string, HostLimiterActor>();
+  private readonly hosts = new Map<string, Host>();
 
   constructor(
     private readonly settings: LimiterSettings,
     private readonly restored: LimiterSnapshots,
   ) {}
 
-  private actorFor(origin: string): HostLimiterActor {
-    let actor = this.actors.get(origin);
-    if (!actor) {
-      actor = startHostLimiter(this.settings, Date.now(), this.restored[origin]);
-      this.actors.set(origin, actor);
+  private hostFor(origin: string): Host {
+    let host = this.hosts.get(origin);
+    if (!host) {
+      host = { actor: startHostLimiter(this.settings, Date.now(), this.restored[origin]), okCount: 0, okSince: 0, okLast: 0 };
+      this.hosts.set(origin, host);
     }
-    return actor;
+    return host;
+  }
+
+  private flushOk(host: Host): void {
+    if (host.okCount === 0) return;
+    host.actor.send({ type: 'OK', now: host.okLast, count: host.okCount });
+    host.okCount = 0;
+  }
+
+  private reserve(host: Host, now: number, notAfter: number): Grant {
+    if (now - host.okSince >= OK_BATCH_MS) this.flushOk(host);
+    const snapshot = host.actor.getSnapshot();
+    const ctx = snapshot.context;
+    // Unpaced and calm, RESERVE would grant `now` and change nothing else: skip the round trip.
+    if (ctx.rate === null && ctx.nextSlotAt <= now && snapshot.matches({ closed: 'steady' })) return { slot: now, epoch: ctx.epoch };
+    host.actor.send({ type: 'RESERVE', now, notAfter });
+    return host.actor.getSnapshot().context.grant!;
   }
 
   /**
@@ -31,11 +76,10 @@ export class HostLimiters {
    * row for later. Null = send now.
    */
   async acquire(origin: string, notAfter: number, signal: AbortSignal): Promise<number | null> {
-    const actor = this.actorFor(origin);
+    const host = this.hostFor(origin);
     for (;;) {
       const now = Date.now();
-      actor.send({ type: 'RESERVE', now, notAfter });
-      const grant = actor.getSnapshot().context.grant!;
+      const grant = this.reserve(host, now, notAfter);
       if ('heldUntil' in grant) {
         if (grant.heldUntil > notAfter) return grant.heldUntil;
         await sleep(Math.max(1, grant.heldUntil - now), undefined, { signal });
@@ -43,21 +87,31 @@ export class HostLimiters {
       }
       if (grant.slot > now) await sleep(grant.slot - now, undefined, { signal });
       // The pace dropped or a hold began while we waited: the slot no longer stands.
-      if (actor.getSnapshot().context.epoch === grant.epoch) return null;
+      if (host.actor.getSnapshot().context.epoch === grant.epoch) return null;
     }
   }
 
   record(origin: string, signal: AttemptSignal, retryAfterMs: number | null): void {
     const now = Date.now();
-    const actor = this.actorFor(origin);
-    if (signal === 'OK') actor.send({ type: 'OK', now });
-    else actor.send({ type: signal, now, retryAfterMs });
+    const host = this.hostFor(origin);
+    if (signal === 'OK') {
+      if (host.okCount === 0) host.okSince = now;
+      host.okCount += 1;
+      host.okLast = now;
+      if (now - host.okSince >= OK_BATCH_MS) this.flushOk(host);
+      return;
+    }
+    this.flushOk(host);
+    host.actor.send({ type: signal, now, retryAfterMs });
   }
 
   /** Snapshots worth carrying to the next slice: those restored and not used, plus every live one. */
   snapshots(): LimiterSnapshots {
     const all: LimiterSnapshots = { ...this.restored };
-    for (const [origin, actor] of this.actors) all[origin] = persistHostLimiter(actor);
+    for (const [origin, host] of this.hosts) {
+      this.flushOk(host);
+      all[origin] = persistHostLimiter(host.actor);
+    }
     return trackedSnapshots(all, Date.now());
   }
 }

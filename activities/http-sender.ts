@@ -5,7 +5,7 @@ import type BodyReadable from 'undici/types/readable';
 import pkg from '../package.json' with { type: 'json' };
 import { classifyStatus, isTransientErrorCode, limiterSignal, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
 import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
-import type { HostLimiters } from './host-limiters.ts';
+import { originOf, type HostLimiters } from './host-limiters.ts';
 
 export const USER_AGENT = `bulk-api-trigger/${pkg.version}`;
 /** Kept of each response: characters of a small body, bytes of a streamed one. */
@@ -61,7 +61,7 @@ interface Attempt {
  * however often a row is deferred.
  */
 export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendResult> {
-  const origin = new URL(row.url).origin;
+  const origin = originOf(row.url);
   const headers = buildHeaders(ctx.jobId, row);
   let requests = 0;
   let last: Attempt | null = null;

@@ -29,7 +29,7 @@ function limiter(over: Partial<LimiterSettings> = {}, snapshot?: LimiterSnapshot
     reserve: (now: number, notAfter = Number.POSITIVE_INFINITY): Grant => (actor.send({ type: 'RESERVE', now, notAfter }), ctx().grant!),
     /** `n` healthy answers spread evenly over [from, to). */
     oks: (n: number, from: number, to: number) => {
-      for (let i = 0; i < n; i++) actor.send({ type: 'OK', now: from + ((to - from) * i) / n });
+      for (let i = 0; i < n; i++) actor.send({ type: 'OK', now: from + ((to - from) * i) / n, count: 1 });
     },
   };
 }
@@ -45,9 +45,9 @@ test('starts in steady at the configured pace when it may not go faster (the ori
 test('ramping up doubles the pace per half second of healthy answers, then goes steady at the fastest', (t) => {
   const l = limiter();
   t.is(l.state(), 'rampingUp');
-  l.send({ type: 'OK', now: T0 + 500 });
+  l.send({ type: 'OK', now: T0 + 500, count: 1 });
   t.is(l.ctx().rate, 20);
-  l.send({ type: 'OK', now: T0 + 1000 });
+  l.send({ type: 'OK', now: T0 + 1000, count: 1 });
   t.is(l.ctx().rate, 40, 'clamped at the fastest pace');
   t.is(l.state(), 'steady');
 });
@@ -68,12 +68,12 @@ test('a 429 halves the pace once per episode, then additive increase brings it b
   t.is(l.ctx().ceiling, null);
   l.send({ type: 'THROTTLED', now: T0 + 300, retryAfterMs: null });
   t.is(l.ctx().rate, 5, 'requests already in flight do not halve it again');
-  l.send({ type: 'OK', now: T0 + 800 });
+  l.send({ type: 'OK', now: T0 + 800, count: 1 });
   t.is(l.state(), 'backingOff');
   t.is(l.ctx().rate, 5, 'no increase while backing off');
   l.reserve(T0 + 1100);
   t.is(l.state(), 'steady');
-  l.send({ type: 'OK', now: T0 + 2100 });
+  l.send({ type: 'OK', now: T0 + 2100, count: 1 });
   t.is(l.ctx().rate, 5 * 1.1, 'one second healthy, no budget known: +10% per second');
   l.send({ type: 'THROTTLED', now: T0 + 2200, retryAfterMs: null });
   t.is(l.ctx().rate, 2.75, 'a new episode halves again');
@@ -88,7 +88,7 @@ test('a 429 after a measured second drops just under what the host let through, 
   t.is(rate, 0.95 * ceiling!);
   // Near the ceiling it probes slowly: 0.25% of the ceiling per second.
   l.reserve(T0 + 2000);
-  l.send({ type: 'OK', now: T0 + 3000 });
+  l.send({ type: 'OK', now: T0 + 3000, count: 1 });
   t.is(Number(l.ctx().rate!.toFixed(6)), Number((0.95 * ceiling! + 0.0025 * ceiling!).toFixed(6)));
 });
 
@@ -119,14 +119,14 @@ test('Retry-After holds every slot until it passes, voids slots granted before, 
 test('consecutive failures open the circuit; one probe at a time; a failed probe opens it again; a good one closes it', (t) => {
   const l = limiter({ fastestRate: 10 });
   l.send({ type: 'FAILED', now: T0, retryAfterMs: null });
-  l.send({ type: 'OK', now: T0 + 10 });
+  l.send({ type: 'OK', now: T0 + 10, count: 1 });
   l.send({ type: 'FAILED', now: T0 + 20, retryAfterMs: null });
   l.send({ type: 'FAILED', now: T0 + 30, retryAfterMs: null });
   t.not(l.state(), 'circuitOpen', 'a success in between resets the count');
   l.send({ type: 'FAILED', now: T0 + 40, retryAfterMs: null });
   t.is(l.state(), 'circuitOpen');
   t.deepEqual(l.reserve(T0 + 1000), { heldUntil: T0 + 5040 });
-  l.send({ type: 'OK', now: T0 + 1100 });
+  l.send({ type: 'OK', now: T0 + 1100, count: 1 });
   t.is(l.state(), 'circuitOpen', 'answers to earlier requests do not close it');
   const probe = l.reserve(T0 + 5040);
   t.is(l.state(), 'halfOpen');
@@ -137,7 +137,7 @@ test('consecutive failures open the circuit; one probe at a time; a failed probe
   t.is(l.ctx().circuitOpens, 2);
   t.true('slot' in l.reserve(T0 + 10_200));
   const before = l.ctx().rate!;
-  l.send({ type: 'OK', now: T0 + 10_300 });
+  l.send({ type: 'OK', now: T0 + 10_300, count: 1 });
   t.is(l.state(), 'rampingUp');
   t.is(l.ctx().rate, before / 2);
   t.is(l.ctx().consecutiveFailures, 0);
@@ -173,7 +173,7 @@ test('a 503 with Retry-After holds and halves; never below the slowest pace', (t
 
 test('a restored snapshot behaves exactly like the original', (t) => {
   const events: LimiterEvent[] = [
-    { type: 'OK', now: T0 + 100 },
+    { type: 'OK', now: T0 + 100, count: 1 },
     { type: 'THROTTLED', now: T0 + 200, retryAfterMs: 1000 },
     { type: 'RESERVE', now: T0 + 500, notAfter: Infinity },
     { type: 'RESERVE', now: T0 + 1300, notAfter: Infinity },
@@ -181,13 +181,13 @@ test('a restored snapshot behaves exactly like the original', (t) => {
     { type: 'FAILED', now: T0 + 1500, retryAfterMs: null },
   ];
   const later: LimiterEvent[] = [
-    { type: 'OK', now: T0 + 2600 },
+    { type: 'OK', now: T0 + 2600, count: 1 },
     { type: 'RESERVE', now: T0 + 2700, notAfter: Infinity },
     { type: 'FAILED', now: T0 + 2800, retryAfterMs: null },
     { type: 'FAILED', now: T0 + 2850, retryAfterMs: null },
     { type: 'FAILED', now: T0 + 2900, retryAfterMs: null },
     { type: 'RESERVE', now: T0 + 9000, notAfter: Infinity },
-    { type: 'OK', now: T0 + 9100 },
+    { type: 'OK', now: T0 + 9100, count: 1 },
     { type: 'RESERVE', now: T0 + 9200, notAfter: Infinity },
   ];
   const original = limiter();

@@ -35,8 +35,8 @@ export interface LimiterContext {
 export type LimiterEvent =
   /** Asks for a send slot no later than `notAfter` (epoch ms). */
   | { type: 'RESERVE'; now: number; notAfter: number }
-  /** The host answered and did not push back (2xx, 3xx, or a 4xx other than 408/425/429). */
-  | { type: 'OK'; now: number }
+  /** `count` answers up to `now` that did not push back (2xx, 3xx, or a 4xx other than 408/425/429). */
+  | { type: 'OK'; now: number; count: number }
   /** 429 Too Many Requests. */
   | { type: 'THROTTLED'; now: number; retryAfterMs: number | null }
   /** 5xx, 408, 425, timeout or connection error. */

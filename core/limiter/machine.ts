@@ -36,9 +36,10 @@ export const hostLimiterMachine = setup({
     record: assign(({ context, event }) => {
       if (event.type === 'RESERVE') return {};
       const kind = KIND[event.type];
+      const count = event.type === 'OK' ? event.count : 1;
       return {
-        window: recordOutcome(context.window, event.now, kind),
-        totals: { ...context.totals, [kind]: context.totals[kind] + 1 },
+        window: recordOutcome(context.window, event.now, kind, count),
+        totals: { ...context.totals, [kind]: context.totals[kind] + count },
         consecutiveFailures: kind === 'failed' ? context.consecutiveFailures + 1 : kind === 'ok' ? 0 : context.consecutiveFailures,
         lastEventAt: event.now,
       };

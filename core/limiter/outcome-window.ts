@@ -15,15 +15,15 @@ export const WINDOW_MS = 2000;
 /** Fewer accepted requests than this in the window say too little about the host's budget. */
 const MIN_SAMPLES = 10;
 
-/** The window with one more outcome at `now`; slots older than WINDOW_MS are dropped. */
-export function recordOutcome(window: readonly OutcomeBucket[], now: number, kind: OutcomeKind): OutcomeBucket[] {
+/** The window with `count` more outcomes at `now`; slots older than WINDOW_MS are dropped. */
+export function recordOutcome(window: readonly OutcomeBucket[], now: number, kind: OutcomeKind, count = 1): OutcomeBucket[] {
   const at = now - (now % BUCKET_MS);
   const kept = window.filter((b) => b.at > now - WINDOW_MS);
   const last = kept.at(-1);
   if (last && last.at === at) {
-    kept[kept.length - 1] = { ...last, [kind]: last[kind] + 1 };
+    kept[kept.length - 1] = { ...last, [kind]: last[kind] + count };
   } else {
-    kept.push({ at, ok: 0, throttled: 0, failed: 0, [kind]: 1 });
+    kept.push({ at, ok: 0, throttled: 0, failed: 0, [kind]: count });
   }
   return kept;
 }
