@@ -1,7 +1,8 @@
 /**
  * Goodput against a target that allows R requests/s and answers 429 + Retry-After above it:
- * delivered rows/s as a fraction of R, and the share of requests answered 429. The job starts
- * at 10 requests/s with no floor on spacing (MIN_RATE_LIMIT=0), so the limiter has to find R.
+ * delivered rows/s as a fraction of R, and the share of requests answered 429. No floor on
+ * spacing (MIN_RATE_LIMIT=0). Started at 10 requests/s the limiter has to find R; started at R
+ * (BASE_RATE_LIMIT = 1/R, a user who knows the documented limit) it has to hold it.
  */
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../core/config.ts';
@@ -18,7 +19,7 @@ interface TargetReport {
   perSecond: number[];
 }
 
-export async function goodput(client: Client, temporalAddress: string, work: string, opts: { rate: number; seconds: number; workers: number; postgresUrl: string }): Promise<BenchRow> {
+export async function goodput(client: Client, temporalAddress: string, work: string, opts: { rate: number; startRate: number; seconds: number; workers: number; postgresUrl: string }): Promise<BenchRow> {
   const { rate, seconds } = opts;
   const target = await spawnReady(['bench/limited-target.ts', String(rate)]);
   const rows = rate * seconds;
@@ -29,7 +30,7 @@ export async function goodput(client: Client, temporalAddress: string, work: str
     TEMPORAL_TASK_QUEUE: `bench-goodput-${rate}-${Date.now()}`,
     DATABASE_URL: pgdb.url,
     MAX_WORKERS: String(opts.workers),
-    BASE_RATE_LIMIT: '0.1',
+    BASE_RATE_LIMIT: String(1 / opts.startRate),
     MIN_RATE_LIMIT: '0',
     MAX_RATE_LIMIT: '5',
     LOG_LEVEL: 'error',
@@ -48,7 +49,7 @@ export async function goodput(client: Client, temporalAddress: string, work: str
     const steadyRate = steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length);
     const requests = seen.ok + seen.throttled;
     return {
-      run: `goodput, target allows ${rate}/s`,
+      run: `target allows ${rate}/s, start at ${opts.startRate}/s`,
       rows,
       delivered_per_s: Math.round(rows / elapsed),
       of_R: (rows / elapsed / rate).toFixed(3),

@@ -52,9 +52,11 @@ try {
   if (suites.includes('goodput')) {
     const results: BenchRow[] = [];
     for (const rate of values.rates!.split(',').map(Number)) {
-      results.push(await goodput(client, server.address, work, { rate, seconds: Number(values.seconds), workers, postgresUrl }));
+      for (const startRate of [10, rate]) {
+        results.push(await goodput(client, server.address, work, { rate, startRate, seconds: Number(values.seconds), workers, postgresUrl }));
+      }
     }
-    console.log(`\nGoodput: ${values.seconds} s of rows per target, MAX_WORKERS=${workers}, start at 10/s, MIN_RATE_LIMIT=0, Postgres store, ${machine}`);
+    console.log(`\nGoodput: ${values.seconds} s of rows per target, MAX_WORKERS=${workers}, MIN_RATE_LIMIT=0, Postgres store, ${machine}`);
     console.table(results);
   }
   await client.connection.close();

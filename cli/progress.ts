@@ -6,6 +6,14 @@ export interface ProgressView {
   stop(): void;
 }
 
+/** Hosts whose limiter is holding back or failing, e.g. "api.example.com circuitOpen". */
+function hostsHeldBack(p: JobProgress): string {
+  const held = p.hosts.filter((h) => h.state !== 'rampingUp' && h.state !== 'steady');
+  if (held.length === 0) return '';
+  const shown = held.slice(0, 2).map((h) => `${h.origin.replace(/^https?:\/\//, '')} ${h.state}`);
+  return ` [${shown.join(', ')}${held.length > 2 ? `, +${held.length - 2} more` : ''}]`;
+}
+
 /**
  * A live bar on a terminal (rows done / total, successes, failures, rate, ETA); elsewhere
  * (CI logs, pipes) a plain line every few seconds.
@@ -17,7 +25,7 @@ export function createProgressView(stream: NodeJS.WriteStream = process.stderr):
       update(p) {
         if (Date.now() - last < 5000) return;
         last = Date.now();
-        stream.write(`${p.status}: ${p.processedRows}/${p.totalRows ?? '?'} rows, ${p.succeeded} ok, ${p.failed} failed, ${p.invalid} invalid, ${p.rowsPerSecond.toFixed(1)} rows/s\n`);
+        stream.write(`${p.status}: ${p.processedRows}/${p.totalRows ?? '?'} rows, ${p.succeeded} ok, ${p.failed} failed, ${p.invalid} invalid, ${p.rowsPerSecond.toFixed(1)} rows/s${hostsHeldBack(p)}\n`);
       },
       stop() {},
     };
@@ -37,7 +45,7 @@ export function createProgressView(stream: NodeJS.WriteStream = process.stderr):
     failed: p.failed,
     invalid: p.invalid,
     rate: p.rowsPerSecond.toFixed(1),
-    state: p.paused ? '(paused)' : p.status === 'running' ? '' : `(${p.status})`,
+    state: (p.paused ? '(paused)' : p.status === 'running' ? '' : `(${p.status})`) + hostsHeldBack(p),
   });
   return {
     update(p) {

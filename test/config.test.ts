@@ -1,5 +1,6 @@
 import test from 'ava';
-import { ConfigError, loadConfig } from '../core/config.ts';
+import { ConfigError, deliveryFor, loadConfig, overrideProblems } from '../core/config.ts';
+import { limiterSettings } from '../core/limiter/settings.ts';
 
 test('defaults follow the original tool', (t) => {
   const c = loadConfig({});
@@ -27,4 +28,25 @@ test('every bad value is reported at once, by name and value', (t) => {
 
 test('MAX_RATE_LIMIT below BASE_RATE_LIMIT is refused', (t) => {
   t.throws(() => loadConfig({ BASE_RATE_LIMIT: '3', MAX_RATE_LIMIT: '1' }), { instanceOf: ConfigError, message: /MAX_RATE_LIMIT=1 is below BASE_RATE_LIMIT=3/ });
+});
+
+test('MIN_RATE_LIMIT: unset means never faster than the start; above BASE_RATE_LIMIT is refused', (t) => {
+  const d = loadConfig({ BASE_RATE_LIMIT: '0.5' }).delivery;
+  t.is(d.minRateLimit, null);
+  t.is(limiterSettings(d).fastestRate, 2);
+  t.is(limiterSettings(loadConfig({ BASE_RATE_LIMIT: '0.5', MIN_RATE_LIMIT: '0' }).delivery).fastestRate, null);
+  t.throws(() => loadConfig({ BASE_RATE_LIMIT: '1', MIN_RATE_LIMIT: '2' }), { instanceOf: ConfigError, message: /MIN_RATE_LIMIT=2 is above BASE_RATE_LIMIT=1/ });
+  t.like(loadConfig({ CIRCUIT_FAILURE_THRESHOLD: '2', CIRCUIT_OPEN_SECONDS: '1.5' }).delivery, { circuitFailureThreshold: 2, circuitOpenMs: 1500 });
+});
+
+test('per-job rate_limit and workers override the environment and move the bounds they cross', (t) => {
+  const env = loadConfig({ BASE_RATE_LIMIT: '1', MIN_RATE_LIMIT: '0.5', MAX_RATE_LIMIT: '5' }).delivery;
+  t.like(deliveryFor(env, { rateLimit: 10, workers: 7 }), { baseRateLimit: 10, maxRateLimit: 10, minRateLimit: 0.5, maxWorkers: 7 });
+  t.like(deliveryFor(env, { rateLimit: 0.1 }), { baseRateLimit: 0.1, maxRateLimit: 5, minRateLimit: 0.1 });
+  t.deepEqual(deliveryFor(env, {}), env);
+  t.deepEqual(overrideProblems({ rateLimit: -1, workers: 0.5 }), [
+    'rate_limit=-1: expected a number of seconds ≥ 0',
+    'workers=0.5: expected a whole number from 1 to 10000',
+  ]);
+  t.deepEqual(overrideProblems({ rateLimit: 0, workers: 1 }), []);
 });
