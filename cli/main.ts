@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../core/config.ts';
 import { JobStartError } from '../runtime/jobs.ts';
 import { configFromEnvironment } from '../runtime/load-config.ts';
@@ -7,10 +7,18 @@ import { CsvHeaderError } from '../core/csv-row.ts';
 import { CsvFormatError } from '../activities/csv-file.ts';
 import { EXIT, runJob } from './run-job.ts';
 
+const number = (value: string): number => {
+  const n = Number(value);
+  if (value.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+};
+
 const program = new Command()
   .name('bulk-api-trigger')
   .description('Deliver every row of a CSV of webhook/API calls, durably (Temporal), politely and once.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 2 (bad input), like every other bad input; commander has printed why.
+  .exitOverride();
 
 program
   .command('run')
@@ -20,8 +28,8 @@ program
   .option('--job-name <name>', 'name shown in the API, reports and Web UI (default: JOB_NAME or the file name)')
   .option('--force-restart', 'send the file again even if it was already delivered (a new job)')
   .option('--no-resume', 'start over instead of resuming an unfinished job of the same file')
-  .option('--rate-limit <seconds>', 'seconds between requests to one host at start, for this job (BASE_RATE_LIMIT)', Number)
-  .option('--workers <n>', 'requests in flight, for this job (MAX_WORKERS)', Number)
+  .option('--rate-limit <seconds>', 'seconds between requests to one host at start, for this job (BASE_RATE_LIMIT)', number)
+  .option('--workers <n>', 'requests in flight, for this job (MAX_WORKERS)', number)
   .addOption(new Option('--no-progress', 'no progress bar'))
   .action(async (file: string, opts: { dryRun?: boolean; jobName?: string; forceRestart?: boolean; resume: boolean; progress: boolean; rateLimit?: number; workers?: number }) => {
     if (opts.dryRun) {
@@ -39,6 +47,7 @@ program
   });
 
 program.parseAsync().catch((err: Error) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
   const known = err instanceof ConfigError || err instanceof JobStartError || err instanceof CsvHeaderError || err instanceof CsvFormatError || (err as NodeJS.ErrnoException).code === 'ENOENT';
   process.stderr.write(`bulk-api-trigger: ${err.message}\n`);
   process.exit(known ? EXIT.usage : EXIT.failed);

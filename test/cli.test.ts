@@ -72,3 +72,14 @@ test('run with no worker polling: starts its own worker, delivers, exits 0; agai
   t.is(missing.code, 2);
   t.regex(missing.stderr, /none\.csv does not exist/);
 });
+
+test('bad per-job settings are bad input (exit 2), named by flag or field', async (t) => {
+  const file = writeCsv(tempDir(), 'flags.csv', 'webhook_url\nhttp://127.0.0.1:9/a\n');
+  const notNumber = await cli(['run', file, '--workers', 'many']);
+  t.is(notNumber.code, 2);
+  t.regex(notNumber.stderr, /option '--workers <n>' argument 'many' is invalid\. expected a number/);
+  const env = { TEMPORAL_ADDRESS: testConfig().temporal.address!, DATA_DIR: tempDir() };
+  const refused = await cli(['run', file, '--rate-limit=-1', '--no-progress'], env);
+  t.is(refused.code, 2);
+  t.regex(refused.stderr, /rate_limit=-1: expected a number of seconds ≥ 0/);
+});
