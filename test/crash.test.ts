@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { startJob } from '../runtime/jobs.ts';
 import { connectClient } from '../runtime/temporal.ts';
 import { openStore } from '../runtime/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
 import { MAX_UNWRITTEN_ROWS, SENDERS_PER_WORKER } from '../activities/dispatch-batch.ts';
-import { budgetBehaviour, startTarget } from './helpers/target.ts';
+import { budgetBehaviour, startTarget, type Target } from './helpers/target.ts';
 import { freshPostgres, tempDir, testConfig, writeCsv } from './helpers/platform.ts';
 import { progressOf, waitFor } from './helpers/jobs.ts';
 
@@ -24,25 +24,12 @@ async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
   return child;
 }
 
-test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending only rows in flight', async (t) => {
-  const target = await startTarget(() => ({ status: 200, delayMs: 3 }));
+/** A fresh Postgres, a client, and worker processes on one task queue, all gone when the test ends. */
+async function workerScenario(t: ExecutionContext, target: Target, env: Record<string, string>) {
   const pg = await freshPostgres();
-  const env = {
-    DATABASE_URL: pg.url,
-    MAX_WORKERS: String(MAX_WORKERS),
-    CSV_CHUNK_SIZE: '1000',
-    HEARTBEAT_TIMEOUT: '2',
-  };
-  const config = testConfig(env);
-  const childEnv = {
-    ...env,
-    TEMPORAL_ADDRESS: config.temporal.address!,
-    TEMPORAL_TASK_QUEUE: config.temporal.taskQueue,
-    DATA_DIR: config.dataDir,
-    BASE_RATE_LIMIT: '0',
-    MAX_RATE_LIMIT: '0',
-    LOG_LEVEL: 'error',
-  };
+  const shared = { ...env, DATABASE_URL: pg.url, HEARTBEAT_TIMEOUT: '2' };
+  const config = testConfig(shared);
+  const childEnv = { ...shared, TEMPORAL_ADDRESS: config.temporal.address!, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, DATA_DIR: config.dataDir, LOG_LEVEL: 'error' };
   const client = await connectClient(config.temporal.address!, config.temporal.namespace);
   const children: ChildProcess[] = [];
   t.teardown(async () => {
@@ -51,13 +38,28 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
     await target.close();
     await pg.drop();
   });
+  const startWorker = async () => {
+    const child = await spawnWorker(childEnv);
+    children.push(child);
+    return child;
+  };
+  return { config, client, startWorker };
+}
+
+test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending only rows in flight', async (t) => {
+  const target = await startTarget(() => ({ status: 200, delayMs: 3 }));
+  const { config, client, startWorker } = await workerScenario(t, target, {
+    MAX_WORKERS: String(MAX_WORKERS),
+    CSV_CHUNK_SIZE: '1000',
+    BASE_RATE_LIMIT: '0',
+    MAX_RATE_LIMIT: '0',
+  });
 
   const lines = ['webhook_url'];
   for (let i = 1; i <= ROWS; i++) lines.push(`${target.url}/r/${i}`);
   const file = writeCsv(tempDir(), 'crash.csv', lines.join('\n'));
 
-  const first = await spawnWorker(childEnv);
-  children.push(first);
+  const first = await startWorker();
   const info = await startJob(client, config, file);
   // Off the 1000-row chunk boundary, so the kill lands inside a batch.
   while (target.received.length < 1234) await sleep(5);
@@ -66,7 +68,7 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
   const receivedAtCrash = target.received.length;
   t.true(receivedAtCrash < ROWS, 'the crash happened mid-job');
 
-  children.push(await spawnWorker(childEnv));
+  await startWorker();
   const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
   t.is(outcome.status, 'completed');
   t.is(outcome.counts.succeeded, ROWS);
@@ -90,23 +92,11 @@ test('a worker SIGKILLed while a host throttles: the new worker goes on at the t
   const BUDGET = 10;
   const budget = budgetBehaviour(BUDGET);
   const target = await startTarget(budget.behave);
-  const pg = await freshPostgres();
   // Base pace 50/s against a host that allows 10/s.
-  const env = { DATABASE_URL: pg.url, MAX_WORKERS: '4', HEARTBEAT_TIMEOUT: '2', BASE_RATE_LIMIT: '0.02', MAX_RATE_LIMIT: '2', RETRY_MAX_DELAY: '2' };
-  const config = testConfig(env);
-  const childEnv = { ...env, TEMPORAL_ADDRESS: config.temporal.address!, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, DATA_DIR: config.dataDir, LOG_LEVEL: 'error' };
-  const client = await connectClient(config.temporal.address!, config.temporal.namespace);
-  const children: ChildProcess[] = [];
-  t.teardown(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await client.connection.close();
-    await target.close();
-    await pg.drop();
-  });
+  const { config, client, startWorker } = await workerScenario(t, target, { MAX_WORKERS: '4', BASE_RATE_LIMIT: '0.02', MAX_RATE_LIMIT: '2', RETRY_MAX_DELAY: '2' });
   const file = writeCsv(tempDir(), 'throttled.csv', ['webhook_url', ...Array.from({ length: 120 }, (_, i) => `${target.url}/t/${i + 1}`)].join('\n'));
 
-  const first = await spawnWorker(childEnv);
-  children.push(first);
+  const first = await startWorker();
   const info = await startJob(client, config, file);
   await waitFor(() => budget.answered.throttled > 0, 'the host to push back');
   await waitFor(async () => ((await progressOf(client, info.workflowId)).hosts[0]?.ratePerSecond ?? 50) < 20, 'the limiter to slow down', 10_000);
@@ -117,7 +107,7 @@ test('a worker SIGKILLed while a host throttles: the new worker goes on at the t
   const killedAt = Date.now();
   const throttledBefore = budget.answered.throttled;
 
-  children.push(await spawnWorker(childEnv));
+  await startWorker();
   const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
   t.is(outcome.counts.succeeded, 120);
   const after = target.received.filter((r) => r.at > killedAt).map((r) => r.at);
