@@ -11,7 +11,7 @@ export type OutcomeKind = 'ok' | 'throttled' | 'failed';
 
 const BUCKET_MS = 250;
 /** Two seconds: long enough to see a per-second budget whole, short enough to follow a change. */
-export const WINDOW_MS = 2000;
+const WINDOW_MS = 2000;
 /** Fewer accepted requests than this in the window say too little about the host's budget. */
 const MIN_SAMPLES = 10;
 

@@ -16,7 +16,7 @@ export interface HostLimiterView {
 }
 
 /** Hosts whose limiter is kept across batches; the least recently used beyond this start afresh. */
-export const MAX_TRACKED_HOSTS = 200;
+const MAX_TRACKED_HOSTS = 200;
 /** A host idle this long in a calm state forgets what it learned: its next request starts afresh. */
 const FORGET_AFTER_MS = 10 * 60_000;
 
@@ -26,7 +26,7 @@ export function stateName(snapshot: LimiterSnapshot): LimiterStateName {
 
 const round = (n: number | null) => (n === null ? null : Math.round(n * 100) / 100);
 
-export function hostView(origin: string, snapshot: LimiterSnapshot): HostLimiterView {
+function hostView(origin: string, snapshot: LimiterSnapshot): HostLimiterView {
   const c = snapshot.context;
   const state = stateName(snapshot);
   const heldUntil = state === 'waitingRetryAfter' ? c.holdUntil : state === 'circuitOpen' ? c.openUntil : null;
