@@ -17,7 +17,7 @@ const say = (msg: string) => process.stderr.write(`${msg}\n`);
  * in-process worker for the duration.
  */
 export async function runJob(config: Config, file: string, request: JobRequest, showProgress: boolean): Promise<number> {
-  const platform = await launchPlatform(config, { worker: 'unless-store-busy', api: false, role: 'cli', log: say });
+  const platform = await launchPlatform(config, { worker: 'unless-store-busy', api: false, watch: false, role: 'cli', log: say });
   let interrupted = false;
   const onSignal = () => {
     if (interrupted) return;

@@ -68,6 +68,9 @@ const envSchema = z.object({
   BATCH_SLICE_SECONDS: seconds(1, 0.05),
   HEARTBEAT_TIMEOUT: seconds(30, 1),
   CONTINUE_AS_NEW_AFTER_BATCHES: int(500, 1),
+  WATCH_ENABLED: bool(true),
+  WATCH_CONCURRENCY: int(4, 1, 100),
+  WATCH_STABILITY_SECONDS: seconds(2, 0.05),
 });
 
 export interface Config {
@@ -87,6 +90,14 @@ export interface Config {
   delivery: DeliveryConfig;
   resume: { enabled: boolean; maxAgeDays: number };
   defaultJobName: string | undefined;
+  /** The drop folder DATA_DIR/csv. */
+  watch: {
+    enabled: boolean;
+    /** Files being checked and started at once; the rest wait in the queue. */
+    concurrency: number;
+    /** A file is taken once its size has not changed for this long. */
+    stabilityMs: number;
+  };
 }
 
 /** What the dispatch activity needs; travels with each job so a job keeps the settings it started with. */
@@ -165,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     resume: { enabled: e.RESUME_ENABLED, maxAgeDays: e.RESUME_MAX_AGE_DAYS },
     defaultJobName: e.JOB_NAME,
+    watch: { enabled: e.WATCH_ENABLED, concurrency: e.WATCH_CONCURRENCY, stabilityMs: Math.round(e.WATCH_STABILITY_SECONDS * 1000) },
   };
 }
 

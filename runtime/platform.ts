@@ -4,6 +4,8 @@ import type { Config } from '../core/config.ts';
 import { DatabaseLockedError, openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
 import { createApp } from '../server/app.ts';
+import { DropFolderWatcher } from '../watcher/drop-folder.ts';
+import { ensureDataFolders } from '../watcher/folders.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 import { connectClient, registerSearchAttributes } from './temporal.ts';
 import { createJobWorker } from './worker.ts';
@@ -16,6 +18,8 @@ export interface PlatformParts {
   worker: boolean | 'unless-store-busy';
   /** Serve the REST API on PORT. */
   api: boolean;
+  /** Watch the drop folder DATA_DIR/csv (when WATCH_ENABLED; needs the store, so a worker too). */
+  watch: boolean;
   role: string;
   log: (msg: string) => void;
 }
@@ -91,10 +95,19 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
       });
     }
 
+    if (db) await ensureDataFolders(config.dataDir);
+    let watcher: DropFolderWatcher | null = null;
+    if (parts.watch && config.watch.enabled && db) {
+      const w = new DropFolderWatcher({ client, config, db, log: parts.log });
+      await w.start();
+      watcher = w;
+      stops.push(() => w.stop());
+    }
+
     let apiUrl: string | null = null;
     if (parts.api) {
       const server: Server = await new Promise((resolve) => {
-        const s = createApp({ client, db }).listen(config.port, '0.0.0.0', () => resolve(s));
+        const s = createApp({ client, db, watcher }).listen(config.port, '0.0.0.0', () => resolve(s));
       });
       const address = server.address();
       apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;

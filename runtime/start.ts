@@ -7,7 +7,7 @@ import { launchPlatform } from './platform.ts';
 async function main(): Promise<void> {
   const config = configFromEnvironment();
   const logger = createLogger(config.logLevel);
-  const platform = await launchPlatform(config, { worker: true, api: true, role: 'all-in-one', log: (m) => logger.info(m) });
+  const platform = await launchPlatform(config, { worker: true, api: true, watch: true, role: 'all-in-one', log: (m) => logger.info(m) });
   logger.info({ temporal: platform.address, webUi: platform.uiUrl, api: platform.apiUrl, store: platform.db?.kind }, 'bulk-api-trigger is ready');
 
   let stopping = false;

@@ -1,11 +1,14 @@
 import express, { type Express } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Database } from '../store/database.ts';
+import type { WatcherStatus } from '../watcher/drop-folder.ts';
 
 export interface ApiDeps {
   client: Client;
   /** Absent in a process that reaches the store only through workers. */
   db: Database | null;
+  /** The drop-folder watcher of this process, if it runs one. */
+  watcher: { status(): WatcherStatus } | null;
 }
 
 async function probe(check: () => Promise<unknown>): Promise<boolean> {
@@ -18,7 +21,7 @@ async function probe(check: () => Promise<unknown>): Promise<boolean> {
 }
 
 /** The REST façade. Errors are problem+json and never carry a stack trace. */
-export function createApp({ client, db }: ApiDeps): Express {
+export function createApp({ client, db, watcher }: ApiDeps): Express {
   const app = express();
   app.disable('x-powered-by');
 
@@ -31,9 +34,7 @@ export function createApp({ client, db }: ApiDeps): Express {
     res.status(healthy ? 200 : 503).json({
       status: healthy ? 'healthy' : 'degraded',
       system: {
-        watchdog_enabled: false,
-        watchdog_running: false,
-        queue_size: 0,
+        ...(watcher?.status() ?? { watchdog_enabled: false, watchdog_running: false, queue_size: 0 }),
         database_accessible: database,
         temporal_connected: temporal,
       },

@@ -23,7 +23,7 @@ test('a full stop and start of the all-in-one platform resumes the job where it 
     BATCH_SLICE_SECONDS: '0.2',
     LOG_LEVEL: 'error',
   });
-  const parts = { worker: true, api: false, role: 'test', log: () => undefined };
+  const parts = { worker: true, api: false, watch: false, role: 'test', log: () => undefined };
   const file = writeCsv(tempDir(), 'restart.csv', csvOfUrls(target.url, 200));
 
   const first = await launchPlatform(config, parts);
