@@ -68,6 +68,8 @@ export interface ClaimResult {
 export interface JobHandleInfo extends ClaimResult {
   workflowId: string;
   runId: string;
+  /** sha256 of the file as triggered. */
+  fileHash: string;
   /** True when the trigger joined a job that was already running for the same file. */
   duplicate: boolean;
 }

@@ -93,5 +93,5 @@ export async function startJob(client: Client, config: Config, file: string, req
     throw err;
   }
   // The run that answered: the new one, or the running one this trigger joined.
-  return { ...claim, workflowId: jobId, runId: update.workflowRunId ?? '' };
+  return { ...claim, workflowId: jobId, runId: update.workflowRunId ?? '', fileHash: hash };
 }

@@ -18,8 +18,10 @@ interface Scenario {
   p: TestPlatform;
   target: Target;
   incoming: string;
-  /** Files taken, by name, with how each ended. */
+  /** Files taken, by name, with how each last ended. */
   taken: Map<string, Taken>;
+  /** Every ending, in order, as `name: kind`. */
+  endings: string[];
   startWatcher(): Promise<DropFolderWatcher>;
   /** Names of the files in a sub-folder of the drop folder (reason files left out). */
   inFolder(sub: 'processed' | 'duplicates' | 'rejected' | ''): string[];
@@ -29,6 +31,7 @@ async function watcherScenario(t: ExecutionContext, behave?: Behaviour, env: Rec
   const target = await startTarget(behave);
   const p = await startTestPlatform('postgres', { WATCH_STABILITY_SECONDS: '0.3', ...env });
   const taken = new Map<string, Taken>();
+  const endings: string[] = [];
   const watchers: DropFolderWatcher[] = [];
   t.teardown(async () => {
     for (const w of watchers) await w.stop();
@@ -42,8 +45,12 @@ async function watcherScenario(t: ExecutionContext, behave?: Behaviour, env: Rec
     target,
     incoming,
     taken,
+    endings,
     startWatcher: async () => {
-      const w = new DropFolderWatcher({ client: p.client, config: p.config, db: p.db, log: () => undefined }, (file, how) => taken.set(path.basename(file), how));
+      const w = new DropFolderWatcher({ client: p.client, config: p.config, db: p.db, log: () => undefined }, (file, how) => {
+        taken.set(path.basename(file), how);
+        endings.push(`${path.basename(file)}: ${how.kind}`);
+      });
       watchers.push(w);
       await w.start();
       return w;
@@ -172,4 +179,17 @@ test('/health reports the watcher: enabled, running, queue size', async (t) => {
   t.is((await health()).queue_size, 0);
   await watcher.stop();
   t.like(await health(), { watchdog_running: false });
+});
+
+test('a file rewritten while its job runs is not filed as delivered: its new content is taken as a new job', async (t) => {
+  const s = await watcherScenario(t, () => ({ status: 200, delayMs: 300 }), { MAX_WORKERS: '1' });
+  await s.startWatcher();
+  const file = path.join(s.incoming, 'live.csv');
+  writeFileSync(file, csvOfUrls(s.target.url, 4, 'old'));
+  await waitFor(() => s.target.received.length > 0, 'the first job to send');
+  writeFileSync(file, csvOfUrls(s.target.url, 2, 'new'));
+  await waitFor(() => s.inFolder('processed').length === 1, 'the new content to be filed', 60_000);
+  t.deepEqual(s.endings, ['live.csv: changed', 'live.csv: processed']);
+  t.is(readFileSync(path.join(s.incoming, 'processed', 'live.csv'), 'utf8'), csvOfUrls(s.target.url, 2, 'new'));
+  t.deepEqual(s.target.received.map((r) => r.path.split('/')[1]), ['old', 'old', 'old', 'old', 'new', 'new']);
 });

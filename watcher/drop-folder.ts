@@ -14,6 +14,19 @@ export interface WatcherStatus {
 const isCsv = (file: string) => /\.csv$/i.test(file);
 const isHidden = (file: string) => path.basename(file).startsWith('.');
 
+function describe(taken: Taken): string {
+  switch (taken.kind) {
+    case 'left':
+      return `left in place (${taken.reason})`;
+    case 'changed':
+      return 'rewritten while its job ran: taken again';
+    case 'job':
+      return `job ${taken.info.jobId}`;
+    default:
+      return `${taken.kind} → ${taken.movedTo}`;
+  }
+}
+
 /**
  * Watches DATA_DIR/csv (not its sub-folders) for `.csv` files, each taken once its size has been
  * stable for WATCH_STABILITY_SECONDS. Files already there at start are taken too: a job id is the
@@ -22,42 +35,49 @@ const isHidden = (file: string) => path.basename(file).startsWith('.');
  */
 export class DropFolderWatcher {
   private watcher: FSWatcher | null = null;
+  private deps: DroppedFileDeps | null = null;
   private readonly queue: ReturnType<typeof pLimit>;
   private readonly inHand = new Set<string>();
 
   constructor(
-    private readonly deps: Omit<DroppedFileDeps, 'folders'>,
+    private readonly base: Omit<DroppedFileDeps, 'folders'>,
     /** Told how each file ended (tests and logs). */
     private readonly onTaken: (file: string, taken: Taken) => void = () => undefined,
   ) {
-    this.queue = pLimit(deps.config.watch.concurrency);
+    this.queue = pLimit(base.config.watch.concurrency);
   }
 
   async start(): Promise<void> {
-    const folders = await ensureDataFolders(this.deps.config.dataDir);
-    const deps = { ...this.deps, folders };
+    const folders = await ensureDataFolders(this.base.config.dataDir);
+    this.deps = { ...this.base, folders };
+    const { stabilityMs } = this.base.config.watch;
     const watcher = watch(folders.incoming, {
       depth: 0,
       ignoreInitial: false,
       ignored: (file, stats) => file !== folders.incoming && (isHidden(file) || (stats?.isFile() === true && !isCsv(file))),
-      awaitWriteFinish: { stabilityThreshold: this.deps.config.watch.stabilityMs, pollInterval: Math.min(100, this.deps.config.watch.stabilityMs) },
+      awaitWriteFinish: { stabilityThreshold: stabilityMs, pollInterval: Math.min(100, stabilityMs) },
     });
-    watcher.on('add', (file) => {
-      if (path.dirname(file) !== folders.incoming || !isCsv(file) || this.inHand.has(file)) return;
-      this.inHand.add(file);
-      void this.queue(() => this.take(deps, file));
-    });
-    watcher.on('error', (err) => this.deps.log(`drop folder: ${(err as Error).message}`));
+    // A file rewritten after it was filed or left is taken again, as new content.
+    for (const event of ['add', 'change'] as const) watcher.on(event, (file) => this.enqueue(file));
+    watcher.on('error', (err) => this.base.log(`drop folder: ${(err as Error).message}`));
     await new Promise<void>((resolve) => watcher.once('ready', resolve));
     this.watcher = watcher;
-    this.deps.log(`watching ${folders.incoming} for CSV files`);
+    this.base.log(`watching ${folders.incoming} for CSV files`);
+  }
+
+  private enqueue(file: string): void {
+    const deps = this.deps;
+    if (!deps) return;
+    if (path.dirname(file) !== deps.folders.incoming || !isCsv(file) || this.inHand.has(file)) return;
+    this.inHand.add(file);
+    void this.queue(() => this.take(deps, file));
   }
 
   private async take(deps: DroppedFileDeps, file: string): Promise<void> {
     try {
       const taken = await takeDroppedFile(deps, file);
       if (taken.kind !== 'job') return this.finish(file, taken);
-      this.deps.log(`${path.basename(file)}: ${taken.info.duplicate ? 'following' : 'started'} job ${taken.info.jobId}`);
+      this.base.log(`${path.basename(file)}: ${taken.info.duplicate ? 'following' : 'started'} job ${taken.info.jobId}`);
       // Followed outside the queue: a job may run for hours, the next files should not wait for it.
       void fileWhenDone(deps, file, taken.info)
         .then((done) => this.finish(file, done))
@@ -69,13 +89,14 @@ export class DropFolderWatcher {
 
   private finish(file: string, taken: Taken): void {
     this.inHand.delete(file);
-    this.deps.log(`${path.basename(file)}: ${taken.kind === 'left' ? `left in place (${taken.reason})` : `${taken.kind} → ${'movedTo' in taken ? taken.movedTo : ''}`}`);
+    this.base.log(`${path.basename(file)}: ${describe(taken)}`);
     this.onTaken(file, taken);
+    if (taken.kind === 'changed' && this.watcher) this.enqueue(file);
   }
 
   status(): WatcherStatus {
     return {
-      watchdog_enabled: this.deps.config.watch.enabled,
+      watchdog_enabled: this.base.config.watch.enabled,
       watchdog_running: this.watcher !== null,
       queue_size: this.queue.pendingCount + this.queue.activeCount,
     };

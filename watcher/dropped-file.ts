@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { WorkflowFailedError } from '@temporalio/client';
 import type { Config } from '../core/config.ts';
 import type { JobHandleInfo } from '../core/job-types.ts';
+import { hashFile } from '../activities/csv-file.ts';
 import { JobStartError, startJob } from '../runtime/jobs.ts';
 import type { Database } from '../store/database.ts';
 import { getJob } from '../store/jobs-repo.ts';
@@ -22,6 +23,8 @@ export interface DroppedFileDeps {
 export type Taken =
   | { kind: 'duplicate' | 'rejected' | 'processed'; movedTo: string }
   | { kind: 'job'; info: JobHandleInfo }
+  /** Rewritten while its job ran: the new content is a new file to take. */
+  | { kind: 'changed' }
   | { kind: 'left'; reason: string };
 
 /** Is this file the one its job was started from (a restart finding it still in the folder)? */
@@ -62,12 +65,16 @@ export async function takeDroppedFile(deps: DroppedFileDeps, dropped: string): P
 /**
  * Waits for a dropped file's job and files it by how it ended: completed → processed/, failed →
  * rejected/ with the reason. A cancelled job leaves its file in the folder: a restart resumes it.
+ * A file rewritten meanwhile is not what was delivered, so it is not filed as processed.
  */
 export async function fileWhenDone(deps: DroppedFileDeps, dropped: string, info: JobHandleInfo): Promise<Taken> {
   const file = path.resolve(dropped);
   try {
     const outcome = (await deps.client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
     if (outcome.status === 'cancelled') return { kind: 'left', reason: `job ${info.jobId} was cancelled` };
+    const now = await hashFile(file).catch(() => null);
+    if (now === null) return { kind: 'left', reason: 'the file was removed while its job ran' };
+    if (now.hash !== info.fileHash) return { kind: 'changed' };
     return { kind: 'processed', movedTo: await moveInto(file, deps.folders.processed) };
   } catch (err) {
     if (!(err instanceof WorkflowFailedError)) throw err;
