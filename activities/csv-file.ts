@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { createHash, type Hash } from 'node:crypto';
 import { parse, CsvError } from 'csv-parse';
 import { validateHeader } from '../core/csv-row.ts';
@@ -48,8 +49,24 @@ export async function* readCsvRecords(filePath: string, hash?: Hash): AsyncGener
   if (columns === null) validateHeader([]);
 }
 
-/** Reads just the header row and validates it: the cheap check a trigger makes before starting a job. */
+const TEXT_PROBE_BYTES = 8192;
+
+/** Text has no NUL bytes; a spreadsheet, archive or image does, within its first bytes. */
+async function assertText(filePath: string): Promise<void> {
+  const file = await open(filePath, 'r');
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(TEXT_PROBE_BYTES), 0, TEXT_PROBE_BYTES, 0);
+    if (buffer.subarray(0, bytesRead).includes(0)) {
+      throw new CsvFormatError('the file is not text (it has NUL bytes: a spreadsheet, archive or image?); expected a CSV');
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** Checks it is text and validates the header row: the cheap check a trigger makes before starting a job. */
 export async function readCsvHeader(filePath: string): Promise<void> {
+  await assertText(filePath);
   for await (const _ of readCsvRecords(filePath)) return;
 }
 

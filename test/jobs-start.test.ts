@@ -111,7 +111,7 @@ test('a trigger names what is wrong with the file before any job starts', async 
   const cases: [string, string, RegExp][] = [
     ['empty.csv', '', /no header row/],
     ['noheader.csv', 'name,group\na,b\n', /no "webhook_url" column \(columns found: name, group\)/],
-    ['binary.csv', '\u0000\u0001\u0002PNG\u0000', /no "webhook_url" column/],
+    ['binary.csv', '\u0000\u0001\u0002PNG\u0000', /the file is not text \(it has NUL bytes/],
   ];
   for (const [name, content, message] of cases) {
     const err = await t.throwsAsync(startJob(p.client, p.config, writeCsv(dir, name, content)), { instanceOf: JobStartError });

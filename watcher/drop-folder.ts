@@ -35,6 +35,8 @@ function describe(taken: Taken): string {
  */
 export class DropFolderWatcher {
   private watcher: FSWatcher | null = null;
+  /** From start to stop; a stopped watcher moves and reports nothing more. */
+  private running = false;
   private deps: DroppedFileDeps | null = null;
   private readonly queue: ReturnType<typeof pLimit>;
   private readonly inHand = new Set<string>();
@@ -50,6 +52,7 @@ export class DropFolderWatcher {
   async start(): Promise<void> {
     const folders = await ensureDataFolders(this.base.config.dataDir);
     this.deps = { ...this.base, folders };
+    this.running = true;
     const { stabilityMs } = this.base.config.watch;
     const watcher = watch(folders.incoming, {
       depth: 0,
@@ -79,7 +82,7 @@ export class DropFolderWatcher {
       if (taken.kind !== 'job') return this.finish(file, taken);
       this.base.log(`${path.basename(file)}: ${taken.info.duplicate ? 'following' : 'started'} job ${taken.info.jobId}`);
       // Followed outside the queue: a job may run for hours, the next files should not wait for it.
-      void fileWhenDone(deps, file, taken.info)
+      void fileWhenDone(deps, file, taken.info, () => this.running)
         .then((done) => this.finish(file, done))
         .catch((err: Error) => this.finish(file, { kind: 'left', reason: err.message }));
     } catch (err) {
@@ -89,21 +92,24 @@ export class DropFolderWatcher {
 
   private finish(file: string, taken: Taken): void {
     this.inHand.delete(file);
+    // After stop, what was still in hand is left for the next watcher, unreported.
+    if (!this.running) return;
     this.base.log(`${path.basename(file)}: ${describe(taken)}`);
     this.onTaken(file, taken);
-    if (taken.kind === 'changed' && this.watcher) this.enqueue(file);
+    if (taken.kind === 'changed') this.enqueue(file);
   }
 
   status(): WatcherStatus {
     return {
       watchdog_enabled: this.base.config.watch.enabled,
-      watchdog_running: this.watcher !== null,
+      watchdog_running: this.running,
       queue_size: this.queue.pendingCount + this.queue.activeCount,
     };
   }
 
   /** Stops watching; jobs keep running in Temporal, and their files are filed after a restart. */
   async stop(): Promise<void> {
+    this.running = false;
     await this.watcher?.close();
     this.watcher = null;
     this.queue.clearQueue();

@@ -66,18 +66,21 @@ export async function takeDroppedFile(deps: DroppedFileDeps, dropped: string): P
  * Waits for a dropped file's job and files it by how it ended: completed → processed/, failed →
  * rejected/ with the reason. A cancelled job leaves its file in the folder: a restart resumes it.
  * A file rewritten meanwhile is not what was delivered, so it is not filed as processed.
+ * Nothing is moved once `watching` says the watcher has stopped.
  */
-export async function fileWhenDone(deps: DroppedFileDeps, dropped: string, info: JobHandleInfo): Promise<Taken> {
+export async function fileWhenDone(deps: DroppedFileDeps, dropped: string, info: JobHandleInfo, watching: () => boolean): Promise<Taken> {
   const file = path.resolve(dropped);
   try {
     const outcome = (await deps.client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
+    // A stopped watcher leaves the file to whoever watches next (its restart).
+    if (!watching()) return { kind: 'left', reason: 'the watcher stopped' };
     if (outcome.status === 'cancelled') return { kind: 'left', reason: `job ${info.jobId} was cancelled` };
     const now = await hashFile(file).catch(() => null);
     if (now === null) return { kind: 'left', reason: 'the file was removed while its job ran' };
     if (now.hash !== info.fileHash) return { kind: 'changed' };
     return { kind: 'processed', movedTo: await moveInto(file, deps.folders.processed) };
   } catch (err) {
-    if (!(err instanceof WorkflowFailedError)) throw err;
+    if (!(err instanceof WorkflowFailedError) || !watching()) throw err;
     if (err.cause?.name === 'CancelledFailure') return { kind: 'left', reason: `job ${info.jobId} was cancelled` };
     const movedTo = await moveInto(file, deps.folders.rejected);
     await writeReason(movedTo, `job ${info.jobId} failed: ${err.cause?.message ?? err.message}`);
