@@ -91,6 +91,11 @@ export class HostLimiters {
     }
   }
 
+  /** Bumped by every cut of the pace, hold and circuit opening: a slot granted before no longer stands. */
+  epochOf(origin: string): number {
+    return this.hostFor(origin).actor.getSnapshot().context.epoch;
+  }
+
   record(origin: string, signal: AttemptSignal, retryAfterMs: number | null): void {
     const now = Date.now();
     const host = this.hostFor(origin);

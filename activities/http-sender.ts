@@ -88,12 +88,17 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
     } catch {
       return cancelled(attempt - 1, Date.now());
     }
-    const started = performance.now();
+    // The slot stands for this epoch: if the pace is cut or a hold begins while this waits for a
+    // request slot (MAX_WORKERS), it asks its host again instead of sending into the pushback.
+    const epoch = ctx.limiters.epochOf(origin);
+    let started = 0;
     let transient: boolean;
     let retryAfterMs: number | null = null;
-    requests += 1;
     try {
       const res = await ctx.inFlight(async () => {
+        if (ctx.limiters.epochOf(origin) !== epoch) return null;
+        requests += 1;
+        started = performance.now();
         const r = await request(row.url, {
           method: row.method,
           headers,
@@ -104,6 +109,10 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
         });
         return { ...r, excerpt: await readExcerpt(r.body, r.headers['content-length']) };
       });
+      if (res === null) {
+        attempt -= 1;
+        continue;
+      }
       const ra = res.headers['retry-after'];
       retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
       ctx.limiters.record(origin, limiterSignal(res.statusCode), retryAfterMs);

@@ -103,3 +103,25 @@ test('rows of a host with an open circuit wait while later batches of other host
   t.is(downAfterRecovery, 10, 'each of the down host\'s rows was delivered once it was back');
   t.true(down.received.length - 10 <= 2 + 4 + 3 * 2, `${down.received.length - 10} requests reached the down host while it was down`);
 });
+
+test('rows waiting for a request slot do not go out while their host holds for Retry-After', async (t) => {
+  let count = 0;
+  let holdFrom = 0;
+  const host = await startTarget(() => {
+    count += 1;
+    if (count === 5) {
+      holdFrom = Date.now();
+      return { status: 429, headers: { 'retry-after': '1' } };
+    }
+    return { status: 200, delayMs: 100 };
+  });
+  // Unpaced, never slowed (MAX_RATE_LIMIT=0): only the hold can keep requests back. 8 senders, 2 slots.
+  const p = await startTestPlatform('pglite', { MAX_WORKERS: '2', RETRY_MAX_DELAY: '2' });
+  t.teardown(async () => (await p.stop(), await host.close()));
+  const info = await startJob(p.client, p.config, writeCsv(tempDir(), 'hold.csv', ['webhook_url', ...Array.from({ length: 20 }, (_, i) => `${host.url}/h/${i}`)].join('\n')));
+  t.is((await resultOf(p.client, info.workflowId)).counts.succeeded, 20);
+  const duringHold = host.received.filter((r) => r.at > holdFrom && r.at < holdFrom + 900).length;
+  // At most the MAX_WORKERS requests already on the wire when the 429 came back; not the rows that
+  // were waiting for a request slot (6 of them arrived in the hold before they re-checked).
+  t.true(duringHold <= 2, `${duringHold} requests reached the host during its 1 s hold`);
+});
