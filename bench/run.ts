@@ -3,7 +3,8 @@
  * the adaptive limiter against targets that allow R requests/s.
  *   npm run bench -- [--suites throughput,goodput] [--rows 100000] [--workers 64]
  *                    [--stores postgres,pglite] [--rates 200,2000] [--seconds 60] [--profile DIR]
- * --profile writes the worker's V8 CPU profile (open it in Chrome DevTools) into DIR.
+ * --profile writes the worker's V8 CPU profile (open it in Chrome DevTools) into DIR;
+ * BENCH_VERBOSE=1 prints each goodput run's accepted requests per second (the sawtooth).
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
