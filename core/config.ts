@@ -15,7 +15,24 @@ const bool = (fallback: boolean) =>
       return z.NEVER;
     });
 
-const num = <F extends number | undefined>(fallback: F, check: (n: number) => boolean, expected: string) =>
+/** What a number must be, and how to say so when it is not. */
+interface NumberRule {
+  check: (n: number) => boolean;
+  expected: string;
+}
+
+const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER): NumberRule => ({
+  check: (n) => Number.isInteger(n) && n >= min && n <= max,
+  expected: `a whole number from ${min} to ${max}`,
+});
+const secondsAtLeast = (min: number): NumberRule => ({ check: (n) => n >= min, expected: `a number of seconds ≥ ${min}` });
+const satisfies = (n: number, rule: NumberRule) => Number.isFinite(n) && rule.check(n);
+
+/** Shared by the environment (MAX_WORKERS, BASE_RATE_LIMIT) and a trigger's per-job overrides. */
+const WORKERS = wholeNumber(1, 10000);
+const SPACING = secondsAtLeast(0);
+
+const num = <F extends number | undefined>(fallback: F, rule: NumberRule) =>
   z
     .string()
     .trim()
@@ -23,16 +40,15 @@ const num = <F extends number | undefined>(fallback: F, check: (n: number) => bo
     .transform((v, ctx) => {
       if (v === undefined || v === '') return fallback;
       const n = Number(v);
-      if (!Number.isFinite(n) || !check(n)) {
-        ctx.addIssue({ code: 'custom', message: `expected ${expected}` });
+      if (!satisfies(n, rule)) {
+        ctx.addIssue({ code: 'custom', message: `expected ${rule.expected}` });
         return z.NEVER;
       }
       return n;
     });
 
-const int = (fallback: number, min: number, max = Number.MAX_SAFE_INTEGER) =>
-  num(fallback, (n) => Number.isInteger(n) && n >= min && n <= max, `a whole number from ${min} to ${max}`);
-const seconds = <F extends number | undefined>(fallback: F, min = 0) => num(fallback, (n) => n >= min, `a number of seconds ≥ ${min}`);
+const int = (fallback: number, min: number, max?: number) => num(fallback, wholeNumber(min, max));
+const seconds = <F extends number | undefined>(fallback: F, min = 0) => num(fallback, secondsAtLeast(min));
 const text = (fallback?: string) =>
   z
     .string()
@@ -51,8 +67,8 @@ const envSchema = z.object({
   TEMPORAL_DEV_PORT: int(7233, 1, 65535),
   TEMPORAL_UI_PORT: int(8233, 1, 65535),
   TEMPORAL_CLI_PATH: text(),
-  MAX_WORKERS: int(3, 1, 10000),
-  BASE_RATE_LIMIT: seconds(3.0),
+  MAX_WORKERS: num(3, WORKERS),
+  BASE_RATE_LIMIT: num(3.0, SPACING),
   MAX_RATE_LIMIT: seconds(5.0),
   MIN_RATE_LIMIT: seconds(undefined),
   CIRCUIT_FAILURE_THRESHOLD: int(5, 1, 1000),
@@ -63,7 +79,7 @@ const envSchema = z.object({
   RETRY_BASE_DELAY: seconds(1, 0),
   RETRY_MAX_DELAY: seconds(30, 0),
   RESUME_ENABLED: bool(true),
-  RESUME_MAX_AGE_DAYS: num(7, (n) => n > 0, 'a number of days > 0'),
+  RESUME_MAX_AGE_DAYS: num(7, { check: (n) => n > 0, expected: 'a number of days > 0' }),
   JOB_NAME: text(),
   BATCH_SLICE_SECONDS: seconds(1, 0.05),
   HEARTBEAT_TIMEOUT: seconds(30, 1),
@@ -181,7 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 }
 
 /** MIN_RATE_LIMIT ≤ BASE_RATE_LIMIT ≤ MAX_RATE_LIMIT (seconds between requests: fastest, start, slowest). */
-export function rateLimitProblems(base: number, min: number, max: number): string[] {
+function rateLimitProblems(base: number, min: number, max: number): string[] {
   const problems: string[] = [];
   if (min > base) problems.push(`MIN_RATE_LIMIT=${min} is above BASE_RATE_LIMIT=${base}: the fastest spacing cannot be slower than the starting one`);
   if (max < base) problems.push(`MAX_RATE_LIMIT=${max} is below BASE_RATE_LIMIT=${base}: the slowest spacing cannot be faster than the starting one`);
@@ -199,12 +215,8 @@ export interface JobOverrides {
 /** What is wrong with the overrides, one line each; empty when they can be used. */
 export function overrideProblems(o: JobOverrides): string[] {
   const problems: string[] = [];
-  if (o.rateLimit !== undefined && !(Number.isFinite(o.rateLimit) && o.rateLimit >= 0)) {
-    problems.push(`rate_limit=${o.rateLimit}: expected a number of seconds ≥ 0`);
-  }
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 1 && o.workers <= 10000)) {
-    problems.push(`workers=${o.workers}: expected a whole number from 1 to 10000`);
-  }
+  if (o.rateLimit !== undefined && !satisfies(o.rateLimit, SPACING)) problems.push(`rate_limit=${o.rateLimit}: expected ${SPACING.expected}`);
+  if (o.workers !== undefined && !satisfies(o.workers, WORKERS)) problems.push(`workers=${o.workers}: expected ${WORKERS.expected}`);
   return problems;
 }
 
