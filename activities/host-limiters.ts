@@ -71,23 +71,23 @@ export class HostLimiters {
   }
 
   /**
-   * Waits for the host's next send slot, or returns when the host could take a request if that is
-   * after `notAfter` (held by pace, Retry-After or an open circuit), so the caller can leave the
-   * row for later. Null = send now.
+   * Waits for the host's next send slot and returns the epoch it stands for, or returns when the
+   * host could take a request if that is after `notAfter` (held by pace, Retry-After or an open
+   * circuit), so the caller can leave the row for later.
    */
-  async acquire(origin: string, notAfter: number, signal: AbortSignal): Promise<number | null> {
+  async acquire(origin: string, notAfter: number, signal: AbortSignal): Promise<{ epoch: number } | { heldUntil: number }> {
     const host = this.hostFor(origin);
     for (;;) {
       const now = Date.now();
       const grant = this.reserve(host, now, notAfter);
       if ('heldUntil' in grant) {
-        if (grant.heldUntil > notAfter) return grant.heldUntil;
+        if (grant.heldUntil > notAfter) return { heldUntil: grant.heldUntil };
         await sleep(Math.max(1, grant.heldUntil - now), undefined, { signal });
         continue;
       }
       if (grant.slot > now) await sleep(grant.slot - now, undefined, { signal });
       // The pace dropped or a hold began while we waited: the slot no longer stands.
-      if (host.actor.getSnapshot().context.epoch === grant.epoch) return null;
+      if (host.actor.getSnapshot().context.epoch === grant.epoch) return { epoch: grant.epoch };
     }
   }
 

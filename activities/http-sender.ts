@@ -82,15 +82,16 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
         return cancelled(attempt - 1, retryAt);
       }
     }
+    let epoch: number;
     try {
-      const heldUntil = await ctx.limiters.acquire(origin, ctx.deferAfter, ctx.signal);
-      if (heldUntil !== null) return pending(attempt - 1, heldUntil);
+      const slot = await ctx.limiters.acquire(origin, ctx.deferAfter, ctx.signal);
+      if ('heldUntil' in slot) return pending(attempt - 1, slot.heldUntil);
+      epoch = slot.epoch;
     } catch {
       return cancelled(attempt - 1, Date.now());
     }
-    // The slot stands for this epoch: if the pace is cut or a hold begins while this waits for a
+    // The slot stands for its epoch: if the pace is cut or a hold begins while this waits for a
     // request slot (MAX_WORKERS), it asks its host again instead of sending into the pushback.
-    const epoch = ctx.limiters.epochOf(origin);
     let started = 0;
     let transient: boolean;
     let retryAfterMs: number | null = null;
