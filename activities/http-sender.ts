@@ -6,6 +6,7 @@ import pkg from '../package.json' with { type: 'json' };
 import { classifyStatus, isTransientErrorCode, limiterSignal, nextRetryDelay, parseRetryAfter, type BackoffPolicy } from '../core/retry.ts';
 import type { PendingRow, RowOutcome } from '../store/rows-repo.ts';
 import { originOf, type HostLimiters } from './host-limiters.ts';
+import { recordRequest } from './request-metrics.ts';
 
 export const USER_AGENT = `bulk-api-trigger/${pkg.version}`;
 /** Kept of each response: characters of a small body, bytes of a streamed one. */
@@ -118,9 +119,11 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
       retryAfterMs = parseRetryAfter(Array.isArray(ra) ? ra[0] : ra, Date.now());
       ctx.limiters.record(origin, limiterSignal(res.statusCode), retryAfterMs);
       const kind = classifyStatus(res.statusCode);
+      const elapsedMs = performance.now() - started;
+      recordRequest(kind, res.statusCode, elapsedMs / 1000);
       last = {
         statusCode: res.statusCode,
-        responseTimeMs: performance.now() - started,
+        responseTimeMs: elapsedMs,
         error: kind === 'success' ? null : `HTTP ${res.statusCode}`,
         responseExcerpt: res.excerpt,
       };
@@ -130,7 +133,10 @@ export async function sendRow(row: PendingRow, ctx: SendContext): Promise<SendRe
       transient = true;
     } catch (err) {
       const code = (err as { code?: string }).code;
-      last = { statusCode: null, responseTimeMs: performance.now() - started, error: `${code ?? 'ERROR'}: ${(err as Error).message}`, responseExcerpt: null };
+      const elapsedMs = performance.now() - started;
+      // A request that never started (bad header value in the row) is not counted.
+      if (started > 0) recordRequest('error', null, elapsedMs / 1000);
+      last = { statusCode: null, responseTimeMs: elapsedMs, error: `${code ?? 'ERROR'}: ${(err as Error).message}`, responseExcerpt: null };
       transient = isTransientErrorCode(code);
       // Only network trouble counts against the host; a bad header value in the row is not its fault.
       if (transient) ctx.limiters.record(origin, 'FAILED', null);

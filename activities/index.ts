@@ -4,7 +4,7 @@ import type { ClaimResult, DispatchInput, DispatchResult, FinishResult, IngestRe
 import type { JobStatus } from '../core/job-status.ts';
 import type { Database } from '../store/database.ts';
 import { setJobStatus } from '../store/jobs-repo.ts';
-import { claimJob } from './claim-job.ts';
+import { claimJob, requeueFailed, type RequeueResult } from './claim-job.ts';
 import { dispatchBatch } from './dispatch-batch.ts';
 import { finishJob, type FinishInput } from './finish-job.ts';
 import { ingestCsv, type IngestInput } from './ingest-csv.ts';
@@ -27,6 +27,7 @@ export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispa
     dispatchBatch: (input: DispatchInput): Promise<DispatchResult> => dispatchBatch(db, dispatcher, input),
     recordJobStatus: (jobId: string, status: JobStatus): Promise<void> => setJobStatus(db, jobId, status),
     finishJob: (input: FinishInput): Promise<FinishResult> => finishJob(db, config, input),
+    requeueFailed: (jobId: string, totalRows: number): Promise<RequeueResult> => requeueFailed(db, jobId, totalRows),
   };
 }
 

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { z } from 'zod';
 
 /** Env values arrive as strings; these coerce them and say what was expected when they cannot. */
@@ -87,6 +88,10 @@ const envSchema = z.object({
   WATCH_ENABLED: bool(true),
   WATCH_CONCURRENCY: int(4, 1, 100),
   WATCH_STABILITY_SECONDS: seconds(2, 0.05),
+  WEBHOOK_AUTH_TOKEN: text(),
+  WEBHOOK_RATE_LIMIT: int(60, 0),
+  TRUST_PROXY: text('false'),
+  CSV_ALLOWED_DIRS: text(''),
 });
 
 export interface Config {
@@ -113,6 +118,16 @@ export interface Config {
     concurrency: number;
     /** A file is taken once its size has not changed for this long. */
     stabilityMs: number;
+  };
+  api: {
+    /** Bearer token every endpoint but /health requires; unset = no auth. */
+    authToken: string | undefined;
+    /** Requests per minute per client IP; 0 = unlimited. */
+    rateLimitPerMinute: number;
+    /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets. */
+    trustProxy: boolean | number | string;
+    /** Absolute folders a trigger's csv_file may be in: DATA_DIR/csv, then CSV_ALLOWED_DIRS. */
+    csvDirs: string[];
   };
 }
 
@@ -157,13 +172,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     );
   }
   const e = parsed.data;
+  const dataDir = e.DATA_DIR ?? './data';
   // Unset, the fastest spacing is the starting one: the original tool never went faster than BASE_RATE_LIMIT.
   const minRateLimit = e.MIN_RATE_LIMIT ?? null;
   const bounds = rateLimitProblems(e.BASE_RATE_LIMIT, minRateLimit ?? e.BASE_RATE_LIMIT, e.MAX_RATE_LIMIT);
   if (bounds.length > 0) throw new ConfigError(bounds);
   return {
     port: e.PORT,
-    dataDir: e.DATA_DIR ?? './data',
+    dataDir,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
     temporal: {
@@ -193,7 +209,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     resume: { enabled: e.RESUME_ENABLED, maxAgeDays: e.RESUME_MAX_AGE_DAYS },
     defaultJobName: e.JOB_NAME,
     watch: { enabled: e.WATCH_ENABLED, concurrency: e.WATCH_CONCURRENCY, stabilityMs: Math.round(e.WATCH_STABILITY_SECONDS * 1000) },
+    api: {
+      authToken: e.WEBHOOK_AUTH_TOKEN,
+      rateLimitPerMinute: e.WEBHOOK_RATE_LIMIT,
+      trustProxy: trustProxyValue(e.TRUST_PROXY ?? 'false'),
+      csvDirs: [path.resolve(dataDir, 'csv'), ...(e.CSV_ALLOWED_DIRS ?? '').split(',').map((d) => d.trim()).filter(Boolean).map((d) => path.resolve(d))],
+    },
   };
+}
+
+function trustProxyValue(v: string): boolean | number | string {
+  if (['true', 'false'].includes(v.toLowerCase())) return v.toLowerCase() === 'true';
+  return /^\d+$/.test(v) ? Number(v) : v;
 }
 
 /** MIN_RATE_LIMIT ≤ BASE_RATE_LIMIT ≤ MAX_RATE_LIMIT (seconds between requests: fastest, start, slowest). */

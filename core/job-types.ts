@@ -26,6 +26,8 @@ export interface JobInput {
   /** Identifies the trigger that started the workflow, so a second trigger can tell it joined a running job. */
   startRequestId: string;
   delivery: DeliveryConfig;
+  /** A run started to send a finished job's failed rows again (POST /jobs/:id/retry-failed). */
+  retryFailed?: boolean;
   carried?: CarriedState;
 }
 
@@ -44,6 +46,8 @@ export interface CarriedState {
   resumeAt: number;
   settled: RowCounts;
   paused: boolean;
+  /** A retry of the failed rows was asked for and not yet done. */
+  retryFailedRequested: boolean;
   /** Per target host, the rate limiter's persisted state. */
   limiters: LimiterSnapshots;
 }

@@ -7,3 +7,11 @@ export const FILE_HASH = defineSearchAttributeKey('BulkFileHash', SearchAttribut
 export const JOB_STATUS = defineSearchAttributeKey('BulkJobStatus', SearchAttributeType.KEYWORD);
 
 export const ALL_SEARCH_ATTRIBUTES = [JOB_NAME, CSV_FILE, FILE_HASH, JOB_STATUS];
+
+/** The attributes a job's run starts with. */
+export const jobSearchAttributes = (jobName: string, csvFile: string, fileHash: string) => [
+  { key: JOB_NAME, value: jobName },
+  { key: CSV_FILE, value: csvFile },
+  { key: FILE_HASH, value: fileHash },
+  { key: JOB_STATUS, value: 'queued' },
+];

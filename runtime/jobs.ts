@@ -6,7 +6,7 @@ import { deliveryFor, overrideProblems, type Config } from '../core/config.ts';
 import { CsvHeaderError } from '../core/csv-row.ts';
 import { jobIdFor } from '../core/job-id.ts';
 import type { JobHandleInfo, JobInput, JobRequest } from '../core/job-types.ts';
-import { CSV_FILE, FILE_HASH, JOB_NAME, JOB_STATUS } from '../core/search-attributes.ts';
+import { jobSearchAttributes } from '../core/search-attributes.ts';
 import { CsvFormatError, hashFile, readCsvHeader } from '../activities/csv-file.ts';
 import { claimUpdate, csvJob } from '../workflows/csv-job.ts';
 
@@ -26,15 +26,8 @@ export class JobStartError extends Error {
   }
 }
 
-/**
- * The one way a job starts, for the CLI, the REST API and the watcher. Checks the file, hashes
- * it, and starts (or joins) its workflow with update-with-start; the workflow's claim decides
- * fresh, resume or already delivered, so this process needs no database of its own.
- */
-export async function startJob(client: Client, config: Config, file: string, request: JobRequest = {}): Promise<JobHandleInfo> {
-  const problems = overrideProblems(request);
-  if (problems.length > 0) throw new JobStartError('invalid_request', problems.join('; '));
-  const filePath = path.resolve(file);
+/** The file exists, is a file, and starts with a CSV header that has a webhook_url column. */
+export async function checkJobFile(filePath: string): Promise<void> {
   const info = await stat(filePath).catch(() => null);
   if (!info) throw new JobStartError('not_found', `${filePath} does not exist`);
   if (!info.isFile()) throw new JobStartError('not_a_file', `${filePath} is not a file`);
@@ -44,6 +37,18 @@ export async function startJob(client: Client, config: Config, file: string, req
     if (err instanceof CsvHeaderError || err instanceof CsvFormatError) throw new JobStartError('invalid_csv', `${filePath}: ${err.message}`);
     throw err;
   }
+}
+
+/**
+ * The one way a job starts, for the CLI, the REST API and the watcher. Checks the file, hashes
+ * it, and starts (or joins) its workflow with update-with-start; the workflow's claim decides
+ * fresh, resume or already delivered, so this process needs no database of its own.
+ */
+export async function startJob(client: Client, config: Config, file: string, request: JobRequest = {}): Promise<JobHandleInfo> {
+  const problems = overrideProblems(request);
+  if (problems.length > 0) throw new JobStartError('invalid_request', problems.join('; '));
+  const filePath = path.resolve(file);
+  await checkJobFile(filePath);
   const { hash, size } = await hashFile(filePath);
   const jobId = jobIdFor(hash, request.forceRestart ? Date.now() : undefined);
   const jobName = request.jobName ?? config.defaultJobName ?? path.basename(filePath).replace(/\.csv$/i, '');
@@ -65,12 +70,7 @@ export async function startJob(client: Client, config: Config, file: string, req
     args: [input],
     // The same file while its job runs joins that job instead of starting a second one.
     workflowIdConflictPolicy: 'USE_EXISTING',
-    typedSearchAttributes: [
-      { key: JOB_NAME, value: jobName },
-      { key: CSV_FILE, value: filePath },
-      { key: FILE_HASH, value: hash },
-      { key: JOB_STATUS, value: 'queued' },
-    ],
+    typedSearchAttributes: jobSearchAttributes(jobName, filePath, hash),
   });
   let claim;
   let update;

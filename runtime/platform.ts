@@ -72,7 +72,10 @@ export async function ensureTemporal(config: Config, log: (msg: string) => void)
  * worker and the API, and takes them down in reverse order.
  */
 export async function launchPlatform(config: Config, parts: PlatformParts): Promise<Platform> {
-  const temporal = await ensureTemporal(config, parts.log);
+  // A process without a worker (npm run api) joins a cluster, or the embedded server another process runs.
+  const temporal = parts.worker
+    ? await ensureTemporal(config, parts.log)
+    : { address: config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`, uiUrl: null, stop: async () => undefined };
   const stops: (() => Promise<unknown>)[] = [() => temporal.stop()];
   const shutdown = async () => {
     for (const stop of [...stops].reverse()) await stop().catch((err: Error) => parts.log(`shutdown: ${err.message}`));
@@ -83,8 +86,11 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
     await registerSearchAttributes(client);
 
     let workerDone: Promise<void> = new Promise(() => undefined);
-    const db = parts.worker ? await openStoreUnlessBusy(config, parts.worker === 'unless-store-busy', parts.log) : null;
-    if (db) {
+    // The API reads job history from the store too; without a worker it does without one if another process owns it.
+    const db = parts.worker || parts.api ? await openStoreUnlessBusy(config, parts.worker !== true, parts.log) : null;
+    let ownsWorker = false;
+    if (db && parts.worker) {
+      ownsWorker = true;
       stops.push(() => db.close());
       const { worker, connection } = await createJobWorker({ address: temporal.address, config, db, role: parts.role });
       stops.push(() => connection.close());
@@ -107,13 +113,13 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
     let apiUrl: string | null = null;
     if (parts.api) {
       const server: Server = await new Promise((resolve) => {
-        const s = createApp({ client, db, watcher }).listen(config.port, '0.0.0.0', () => resolve(s));
+        const s = createApp({ client, config, db, watcher, log: parts.log }).listen(config.port, '0.0.0.0', () => resolve(s));
       });
       const address = server.address();
       apiUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : config.port}`;
       stops.push(() => new Promise((resolve) => server.close(resolve)));
     }
-    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, ownsWorker: db !== null, workerDone, shutdown };
+    return { client, address: temporal.address, uiUrl: temporal.uiUrl, db, apiUrl, ownsWorker, workerDone, shutdown };
   } catch (err) {
     await shutdown();
     throw err;

@@ -9,6 +9,8 @@ export interface JobRecord {
   csv_file: string;
   status: JobStatus;
   triggered_by: string;
+  /** The delivery settings the job was started with. */
+  config: unknown;
   ingested: boolean;
   total_rows: number | null;
   invalid_rows: number;
@@ -93,4 +95,9 @@ export async function finishJobRecord(
      WHERE job_id = $1`,
     [jobId, fin.status, fin.counts.succeeded, fin.counts.failed, fin.counts.invalid, fin.reportPath, fin.error],
   );
+}
+
+export async function fileSize(db: Queryable, fileHash: string): Promise<number> {
+  const [f] = await db.query<{ file_size: string | number }>('SELECT file_size FROM files WHERE file_hash = $1', [fileHash]);
+  return Number(f?.file_size ?? 0);
 }

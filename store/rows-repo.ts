@@ -217,3 +217,19 @@ export async function latencySummary(db: Queryable, jobId: string): Promise<Late
     statusCodes: Object.fromEntries(codes.map((c) => [c.code, c.n])),
   };
 }
+
+/**
+ * Puts a job's failed rows back to pending with their attempts reset, so they are sent again
+ * with a fresh retry budget. Answers how many, and the first of them.
+ */
+export async function requeueFailedRows(db: Queryable, jobId: string): Promise<{ requeued: number; firstRow: number | null }> {
+  const [r] = await db.query<{ requeued: number; first_row: number | null }>(
+    `WITH requeued AS (
+       UPDATE job_rows SET status = 'pending', attempts = 0, retry_at = NULL, status_code = NULL, error = NULL,
+         response_excerpt = NULL, response_time_ms = NULL, completed_at = NULL
+       WHERE job_id = $1 AND status = 'failed' RETURNING row_number)
+     SELECT count(*)::int AS requeued, min(row_number) AS first_row FROM requeued`,
+    [jobId],
+  );
+  return { requeued: r?.requeued ?? 0, firstRow: r?.first_row ?? null };
+}

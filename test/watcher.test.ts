@@ -165,7 +165,7 @@ test('a move across file systems (tmpfs /dev/shm to the temp dir) copies, syncs,
 test('/health reports the watcher: enabled, running, queue size', async (t) => {
   const s = await watcherScenario(t, undefined, { WATCH_CONCURRENCY: '1' });
   const watcher = await s.startWatcher();
-  const server = createApp({ client: s.p.client, db: s.p.db, watcher }).listen(0, '127.0.0.1');
+  const server = createApp({ client: s.p.client, config: s.p.config, db: s.p.db, watcher, log: () => undefined }).listen(0, '127.0.0.1');
   t.teardown(() => void server.close());
   await new Promise((resolve) => server.once('listening', resolve));
   const health = async () => {

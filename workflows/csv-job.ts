@@ -27,6 +27,8 @@ import { hostViews } from '../core/limiter/view.ts';
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
+/** Send the job's failed rows again once the rest is done. */
+export const retryFailedSignal = defineSignal('retryFailed');
 export const progressQuery = defineQuery<JobProgress>('progress');
 /** Sent with every trigger (update-with-start): answers what the trigger got, once the job is claimed. */
 export const claimUpdate = defineUpdate<ClaimResult & { duplicate: boolean }, [requestId: string]>('claim');
@@ -84,6 +86,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   let limiters: LimiterSnapshots = carried?.limiters ?? {};
   let paused = carried?.paused ?? false;
   let cancelRequested = false;
+  let retryFailedRequested = carried?.retryFailedRequested ?? false;
   let status: JobStatus = carried ? 'running' : 'queued';
   let rate = { perSecond: 0, atMs: Date.now(), processed: 0 };
 
@@ -99,6 +102,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(cancelSignal, () => void (cancelRequested = true));
+  setHandler(retryFailedSignal, () => void (retryFailedRequested = true));
   setHandler(progressQuery, (): JobProgress => {
     const all = add(settled, current);
     return {
@@ -162,53 +166,76 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     const batchEnd = (from: number, size: number) => Math.min(from + size, lastRow + 1);
     if (batchTo <= batchFrom) batchTo = batchEnd(batchFrom, chunk);
     let batches = 0;
-    while (batchFrom <= totalRows) {
-      if (paused && !cancelRequested) {
-        await setStatus('paused');
-        await condition(() => !paused || cancelRequested);
-        if (!cancelRequested) await setStatus('running');
-      }
-      if (cancelRequested) break;
-      const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to: batchTo, resumeAt, delivery: input.delivery, limiters });
-      limiters = r.limiters;
-      // A batch that had to grow stays that wide: the held host's rows are likely spread on.
-      const size = Math.max(chunk, batchTo - batchFrom);
-      if (r.done) {
-        settled = add(settled, r.rangeCounts);
-        current = emptyCounts();
-        batchFrom = resumeAt = batchTo;
-        batchTo = batchEnd(batchFrom, size);
-      } else {
-        current = r.rangeCounts;
-        resumeAt = r.lowWaterMark;
-        if (r.heldUntil !== null) {
-          // Rows past a held one went out, so rows further on may too. Otherwise wait out a hold
-          // longer than a slice here (pause and cancel still answer); a shorter one the next slice absorbs.
-          const holdMs = r.heldUntil - Date.now();
-          const maxSize = chunk * MAX_BATCH_CHUNKS;
-          if (r.sentPastHeld > 0 && batchTo <= totalRows && size < maxSize) batchTo = batchEnd(batchFrom, Math.min(2 * size, maxSize));
-          else if (holdMs > input.delivery.batchSliceMs) await condition(() => paused || cancelRequested, holdMs);
+    /** A retry asked for while the job ran: its failed rows go back to pending and the loop goes on from the first. */
+    const requeueFailed = async (): Promise<boolean> => {
+      if (!retryFailedRequested || cancelRequested) return false;
+      retryFailedRequested = false;
+      const again = await work.requeueFailed(input.jobId, lastRow);
+      if (again.requeued === 0) return false;
+      settled = again.settled;
+      current = emptyCounts();
+      rate = { perSecond: 0, atMs: Date.now(), processed: processed() };
+      batchFrom = resumeAt = again.resumedFromRow;
+      batchTo = batchEnd(batchFrom, chunk);
+      return true;
+    };
+    for (;;) {
+      while (batchFrom <= totalRows) {
+        if (paused && !cancelRequested) {
+          await setStatus('paused');
+          await condition(() => !paused || cancelRequested);
+          if (!cancelRequested) await setStatus('running');
+        }
+        if (cancelRequested) break;
+        const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to: batchTo, resumeAt, delivery: input.delivery, limiters });
+        limiters = r.limiters;
+        // A batch that had to grow stays that wide: the held host's rows are likely spread on.
+        const size = Math.max(chunk, batchTo - batchFrom);
+        if (r.done) {
+          settled = add(settled, r.rangeCounts);
+          current = emptyCounts();
+          batchFrom = resumeAt = batchTo;
+          batchTo = batchEnd(batchFrom, size);
+        } else {
+          current = r.rangeCounts;
+          resumeAt = r.lowWaterMark;
+          if (r.heldUntil !== null) {
+            // Rows past a held one went out, so rows further on may too. Otherwise wait out a hold
+            // longer than a slice here (pause and cancel still answer); a shorter one the next slice absorbs.
+            const holdMs = r.heldUntil - Date.now();
+            const maxSize = chunk * MAX_BATCH_CHUNKS;
+            if (r.sentPastHeld > 0 && batchTo <= totalRows && size < maxSize) batchTo = batchEnd(batchFrom, Math.min(2 * size, maxSize));
+            else if (holdMs > input.delivery.batchSliceMs) await condition(() => paused || cancelRequested, holdMs);
+          }
+        }
+        const now = Date.now();
+        const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
+        rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
+
+        batches += 1;
+        if (batchFrom <= totalRows && (batches >= input.delivery.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested)) {
+          await condition(allHandlersFinished);
+          return await continueAsNew<typeof csvJob>({
+            ...input,
+            carried: { claim, totalRows, batchFrom, batchTo, resumeAt, settled, paused, retryFailedRequested, limiters },
+          });
         }
       }
-      const now = Date.now();
-      const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
-      rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
 
-      batches += 1;
-      if (batchFrom <= totalRows && (batches >= input.delivery.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested)) {
-        await condition(allHandlersFinished);
-        return await continueAsNew<typeof csvJob>({
-          ...input,
-          carried: { claim, totalRows, batchFrom, batchTo, resumeAt, settled, paused, limiters },
-        });
+      if (await requeueFailed()) continue;
+      const final = cancelRequested ? 'cancelled' : 'completed';
+      const fin = await work.finishJob({ jobId: input.jobId, status: final, error: null });
+      // Only now: whoever sees the final status (query, Web UI) finds the store says so too.
+      markStatus(final);
+      settled = fin.counts;
+      current = emptyCounts();
+      // A retry that came in while the job was being finished still counts.
+      if (await requeueFailed()) {
+        await setStatus('running');
+        continue;
       }
+      return outcome(fin.reportPath);
     }
-
-    markStatus(cancelRequested ? 'cancelled' : 'completed');
-    const fin = await work.finishJob({ jobId: input.jobId, status: cancelRequested ? 'cancelled' : 'completed', error: null });
-    settled = fin.counts;
-    current = emptyCounts();
-    return outcome(fin.reportPath);
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
     if (isCancellation(err)) {

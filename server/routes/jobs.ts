@@ -1,0 +1,123 @@
+import type { HostLimiterView } from '../../core/limiter/view.ts';
+import { jobProgress } from '../../runtime/active-jobs.ts';
+import { getJob, type JobRecord } from '../../store/jobs-repo.ts';
+import { jobErrors, listJobs } from '../../store/job-queries.ts';
+import { countRows } from '../../store/rows-repo.ts';
+import { ApiProblem } from '../problem.ts';
+import { requireDb, route } from '../route.ts';
+import { JobDetailSchema, JobErrorsSchema, JobIdParamsSchema, JobListSchema, JobsQuerySchema, PageQuerySchema } from '../schemas.ts';
+
+const iso = (d: Date | null) => (d === null ? null : d.toISOString());
+
+function jobJson(j: JobRecord) {
+  return {
+    job_id: j.job_id,
+    job_name: j.job_name,
+    status: j.status,
+    csv_file: j.csv_file,
+    file_hash: j.file_hash,
+    triggered_by: j.triggered_by,
+    total_rows: j.total_rows,
+    succeeded: j.succeeded,
+    failed: j.failed,
+    invalid_rows: j.invalid_rows,
+    error: j.error,
+    report_path: j.report_path,
+    created_at: j.created_at.toISOString(),
+    started_at: iso(j.started_at),
+    finished_at: iso(j.finished_at),
+    updated_at: j.updated_at.toISOString(),
+  };
+}
+
+/** A host's limiter in the API's snake_case. */
+export const hostJson = (h: HostLimiterView) => ({
+  origin: h.origin,
+  state: h.state,
+  rate_per_second: h.ratePerSecond,
+  ceiling_per_second: h.ceilingPerSecond,
+  held_until: h.heldUntil,
+  consecutive_failures: h.consecutiveFailures,
+  circuit_opens: h.circuitOpens,
+  answers: h.answers,
+});
+
+export async function knownJob(db: Parameters<typeof getJob>[0], jobId: string): Promise<JobRecord> {
+  const job = await getJob(db, jobId);
+  if (!job) throw new ApiProblem(404, 'job-not-found', `no job ${jobId}`);
+  return job;
+}
+
+export const jobRoutes = [
+  route({
+    method: 'get',
+    path: '/jobs',
+    summary: 'Job history from the store, newest first',
+    query: JobsQuerySchema,
+    responses: { 200: { description: 'A page of jobs and how many there are in all', schema: JobListSchema } },
+    async handle({ query, deps }) {
+      const { jobs, total } = await listJobs(requireDb(deps), query);
+      return { status: 200, json: { jobs: jobs.map(jobJson), total } };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/jobs/{job_id}',
+    summary: "One job: its record, and while it runs its live progress and each target host's rate limiter",
+    params: JobIdParamsSchema,
+    responses: { 200: { description: 'The job', schema: JobDetailSchema }, 404: { description: 'No such job' } },
+    async handle({ params, deps }) {
+      const db = requireDb(deps);
+      const job = await knownJob(db, params.job_id);
+      const active = ['queued', 'running', 'paused'].includes(job.status);
+      const [counts, progress] = await Promise.all([countRows(db, job.job_id), active ? jobProgress(deps.client, job.job_id) : null]);
+      const live = progress
+        ? { status: progress.status, total_rows: progress.totalRows, succeeded: progress.succeeded, failed: progress.failed, invalid_rows: progress.invalid }
+        : {};
+      return {
+        status: 200,
+        json: {
+          ...jobJson(job),
+          // Stored counts are final ones; while the job runs its workflow knows better.
+          succeeded: counts.succeeded,
+          failed: counts.failed,
+          ...live,
+          processed_rows: progress ? progress.processedRows : counts.succeeded + counts.failed + counts.invalid,
+          pending_rows: counts.pending,
+          rows_per_second: progress ? progress.rowsPerSecond : null,
+          paused: progress?.paused ?? false,
+          hosts: (progress?.hosts ?? []).map(hostJson),
+        },
+      };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/jobs/{job_id}/errors',
+    summary: 'Failed and invalid rows of a job, with the reason, in row order',
+    params: JobIdParamsSchema,
+    query: PageQuerySchema,
+    responses: { 200: { description: 'A page of errors and how many there are in all', schema: JobErrorsSchema }, 404: { description: 'No such job' } },
+    async handle({ params, query, deps }) {
+      const db = requireDb(deps);
+      await knownJob(db, params.job_id);
+      const { errors, total } = await jobErrors(db, params.job_id, query);
+      return {
+        status: 200,
+        json: {
+          errors: errors.map((e) => ({
+            row: e.row_number,
+            status: e.status,
+            webhook_url: e.webhook_url,
+            name: e.name,
+            group: e.group_name,
+            status_code: e.status_code,
+            error: e.error,
+            attempts: e.attempts,
+          })),
+          total,
+        },
+      };
+    },
+  }),
+];
