@@ -1,7 +1,7 @@
 import type { Config } from '../core/config.ts';
 import { emptyCounts, type ClaimResult, type JobInput, type RowCounts } from '../core/job-types.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { completedJobForHash, createOrResetJob, getJob, upsertFile } from '../store/jobs-repo.ts';
+import { completedJobForHash, createOrResetJob, getJob, reopenJob, upsertFile } from '../store/jobs-repo.ts';
 import { countRows, deleteRows, firstPendingRow, requeueFailedRows } from '../store/rows-repo.ts';
 
 const DAY_MS = 86_400_000;
@@ -37,7 +37,10 @@ export async function claimJob(db: Database, config: Config, input: JobInput): P
 
     if (input.retryFailed) {
       const existing = await getJob(tx, input.jobId);
-      if (existing?.ingested) return { ...base, ...(await requeueFailed(tx, input.jobId, existing.total_rows ?? 0)) };
+      if (existing?.ingested) {
+        await reopenJob(tx, input.jobId);
+        return { ...base, ...(await requeueFailed(tx, input.jobId, existing.total_rows ?? 0)) };
+      }
     }
 
     if (!input.forceRestart) {

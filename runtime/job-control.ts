@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcDeadlineError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Config, DeliveryConfig } from '../core/config.ts';
 import type { JobStatus } from '../core/job-status.ts';
 import type { JobInput } from '../core/job-types.ts';
@@ -7,9 +7,12 @@ import { jobSearchAttributes } from '../core/search-attributes.ts';
 import type { Database } from '../store/database.ts';
 import { fileSize, getJob } from '../store/jobs-repo.ts';
 import { countRows } from '../store/rows-repo.ts';
-import { cancelSignal, csvJob, pauseSignal, resumeSignal, retryFailedSignal } from '../workflows/csv-job.ts';
+import { cancelSignal, csvJob, pauseSignal, resumeSignal, retryFailedUpdate } from '../workflows/csv-job.ts';
 
-export type JobControlProblem = 'not_found' | 'not_running' | 'nothing_to_retry' | 'unsent_rows';
+export type JobControlProblem = 'not_found' | 'not_running' | 'nothing_to_retry' | 'unsent_rows' | 'no_worker';
+
+/** How long a retry request waits for the running job's answer, or for a finishing one to close. */
+const ASK_TIMEOUT_MS = 10_000;
 
 /** A pause, resume, cancel or retry that cannot be done; `problem` lets the API pick its status code. */
 export class JobControlError extends Error {
@@ -58,28 +61,33 @@ export interface RetryStarted {
 }
 
 /**
- * Sends a job's failed rows again: a running job is signalled and retries them after the rest;
- * a finished one gets a new run (same workflow id) over its failed rows only.
+ * Sends a job's failed rows again: a running job is asked (an update) and retries them after
+ * the rest; a finished one gets a new run (same workflow id) over its failed rows only.
  */
 export async function retryFailedRows(client: Client, db: Database, config: Config, jobId: string): Promise<RetryStarted> {
   const job = await getJob(db, jobId);
   if (!job) throw new JobControlError('not_found', `no job ${jobId}`);
   const counts = await countRows(db, jobId);
-  const signalRunning = async (): Promise<RetryStarted | null> => {
+  const handle = client.workflow.getHandle(jobId);
+  /** True when the running job took the retry; false when it has finished (or is finishing). */
+  const askRunning = async (): Promise<boolean> => {
     try {
-      await client.workflow.getHandle(jobId).signal(retryFailedSignal);
-      return { status: 'running', failedRows: counts.failed, runId: null };
+      await client.connection.withDeadline(Date.now() + ASK_TIMEOUT_MS, () => handle.executeUpdate(retryFailedUpdate));
+      return true;
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
+      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return false;
+      if (isGrpcDeadlineError(err)) throw new JobControlError('no_worker', `job ${jobId} runs but no worker answered within ${ASK_TIMEOUT_MS / 1000}s`);
       throw err;
     }
   };
-  const signalled = await signalRunning();
-  if (signalled) return signalled;
+  const running: RetryStarted = { status: 'running', failedRows: counts.failed, runId: null };
+  if (await askRunning()) return running;
   if (counts.failed === 0) throw new JobControlError('nothing_to_retry', `job ${jobId} has no failed rows`);
   if (counts.pending > 0) {
     throw new JobControlError('unsent_rows', `job ${jobId} (${job.status}) still has ${counts.pending} rows not sent: trigger its file again to resume it, then retry its failed rows`);
   }
+  // A run that refused because it was finishing closes within moments.
+  await client.connection.withDeadline(Date.now() + ASK_TIMEOUT_MS, () => handle.result()).catch(() => undefined);
   const input: JobInput = {
     jobId,
     jobName: job.job_name,
@@ -95,19 +103,18 @@ export async function retryFailedRows(client: Client, db: Database, config: Conf
     retryFailed: true,
   };
   try {
-    const handle = await client.workflow.start(csvJob, {
+    const started = await client.workflow.start(csvJob, {
       workflowId: jobId,
       taskQueue: config.temporal.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'FAIL',
       typedSearchAttributes: jobSearchAttributes(job.job_name, job.csv_file, job.file_hash),
     });
-    return { status: 'queued', failedRows: counts.failed, runId: handle.firstExecutionRunId };
+    return { status: 'queued', failedRows: counts.failed, runId: started.firstExecutionRunId };
   } catch (err) {
-    // It started meanwhile (a trigger of the same file): it takes the retry as a signal.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const joined = await signalRunning();
-    if (joined) return joined;
+    // A trigger of the same file started it meanwhile: that run takes the retry.
+    if (await askRunning()) return running;
     throw new JobControlError('not_running', `job ${jobId} started and finished while its retry was being set up: ask again`);
   }
 }

@@ -15,6 +15,7 @@ const CONTROL_STATUS: Record<JobControlProblem, number> = {
   not_running: 409,
   nothing_to_retry: 409,
   unsent_rows: 409,
+  no_worker: 503,
 };
 
 /** The API's answer to a job that cannot start or be controlled; other errors pass through. */

@@ -101,3 +101,8 @@ export async function fileSize(db: Queryable, fileHash: string): Promise<number>
   const [f] = await db.query<{ file_size: string | number }>('SELECT file_size FROM files WHERE file_hash = $1', [fileHash]);
   return Number(f?.file_size ?? 0);
 }
+
+/** A finished job about to send rows again (its failed ones): queued, no longer finished. */
+export async function reopenJob(db: Queryable, jobId: string): Promise<void> {
+  await db.query(`UPDATE jobs SET status = 'queued', finished_at = NULL, error = NULL, updated_at = now() WHERE job_id = $1`, [jobId]);
+}

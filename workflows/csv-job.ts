@@ -27,8 +27,11 @@ import { hostViews } from '../core/limiter/view.ts';
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 export const cancelSignal = defineSignal('cancel');
-/** Send the job's failed rows again once the rest is done. */
-export const retryFailedSignal = defineSignal('retryFailed');
+/**
+ * Send the job's failed rows again once the rest is done. An update, not a signal, so the
+ * caller learns whether this run took it or had already finished (then a new run is due).
+ */
+export const retryFailedUpdate = defineUpdate<void>('retryFailed');
 export const progressQuery = defineQuery<JobProgress>('progress');
 /** Sent with every trigger (update-with-start): answers what the trigger got, once the job is claimed. */
 export const claimUpdate = defineUpdate<ClaimResult & { duplicate: boolean }, [requestId: string]>('claim');
@@ -102,7 +105,12 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
   setHandler(cancelSignal, () => void (cancelRequested = true));
-  setHandler(retryFailedSignal, () => void (retryFailedRequested = true));
+  let finished = false;
+  setHandler(retryFailedUpdate, () => void (retryFailedRequested = true), {
+    validator: () => {
+      if (finished || cancelRequested || claim?.decision === 'already_delivered') throw new Error('this run is finishing');
+    },
+  });
   setHandler(progressQuery, (): JobProgress => {
     const all = add(settled, current);
     return {
@@ -234,10 +242,12 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         await setStatus('running');
         continue;
       }
+      finished = true;
       return outcome(fin.reportPath);
     }
   } catch (err) {
     if (err instanceof ContinueAsNew) throw err;
+    finished = true;
     if (isCancellation(err)) {
       // The workflow itself was cancelled (Web UI, `temporal workflow cancel`): still record the outcome.
       markStatus('cancelled');
