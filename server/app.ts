@@ -50,6 +50,8 @@ export function createApp(deps: ApiDeps): Express {
         limit: rateLimitPerMinute,
         standardHeaders: 'draft-8',
         legacyHeaders: true,
+        // Any client can send X-Forwarded-For; it counts only behind a proxy named by TRUST_PROXY (README).
+        validate: { xForwardedForHeader: false },
         handler: (_req, res) =>
           sendProblem(res, new ApiProblem(429, 'rate-limited', `over ${rateLimitPerMinute} requests per minute from this address (WEBHOOK_RATE_LIMIT); retry after the Retry-After seconds`)),
       }),

@@ -2,11 +2,13 @@ import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
+import type { Express } from 'express';
 import { createApp } from '../../server/app.ts';
 import { startScenario, type StoreKind, type TestPlatform } from './platform.ts';
 import type { Behaviour, Target } from './target.ts';
 
 export interface ApiScenario {
+  app: Express;
   target: Target;
   p: TestPlatform;
   /** Base URL of the REST API, e.g. http://127.0.0.1:12345 */
@@ -23,10 +25,11 @@ export async function startApiScenario(
   const { target, p } = await startScenario(t, { ...opts, env: { WEBHOOK_RATE_LIMIT: '0', ...opts.env } });
   const csvDir = path.join(p.config.dataDir, 'csv');
   mkdirSync(csvDir, { recursive: true });
-  const server = createApp({ client: p.client, config: p.config, db: p.db, watcher: null, log: (m) => t.log(m) }).listen(0, '127.0.0.1');
+  const app = createApp({ client: p.client, config: p.config, db: p.db, watcher: null, log: (m) => t.log(m) });
+  const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { target, p, api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, csvDir };
+  return { app, target, p, api: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, csvDir };
 }
 
 export interface ApiAnswer {
