@@ -1,10 +1,14 @@
 import { writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import test from 'ava';
 import parsePrometheusTextFormat, { type MetricFamily } from 'parse-prometheus-text-format';
+import { openStore } from '../runtime/platform.ts';
+import { createApp } from '../server/app.ts';
 import { call, startApiScenario, waitForJob } from './helpers/api.ts';
 import { csvOfUrls, waitFor } from './helpers/jobs.ts';
+import { tempDir } from './helpers/platform.ts';
 
 interface RouterLayer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -107,4 +111,16 @@ test.serial('/metrics is Prometheus text: requests by outcome and status class, 
   const after = parsePrometheusTextFormat((await call(s.api, 'GET', '/metrics')).body as string);
   t.is(sample(after, 'bulk_active_jobs', { status: 'paused' })?.value, '0');
   t.is(family(after, 'bulk_limiter_state')?.metrics.length ?? 0, 0, 'no limiter of a job that ended');
+});
+
+test('/health is 503 and degraded when the store cannot be reached', async (t) => {
+  const s = await startApiScenario(t);
+  const store = await openStore({ ...s.p.config, dataDir: tempDir() });
+  await store.close();
+  const server = createApp({ client: s.p.client, config: s.p.config, db: store, watcher: null, log: () => undefined }).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const r = await call(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'GET', '/health');
+  t.is(r.status, 503);
+  t.like(r.body, { status: 'degraded', system: { database_accessible: false, temporal_connected: true } });
 });
