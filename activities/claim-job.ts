@@ -1,7 +1,7 @@
 import type { Config } from '../core/config.ts';
 import { emptyCounts, type ClaimResult, type JobInput, type RowCounts } from '../core/job-types.ts';
 import type { Database, Queryable } from '../store/database.ts';
-import { completedJobForHash, createOrResetJob, getJob, reopenJob, upsertFile } from '../store/jobs-repo.ts';
+import { completedJobForHash, createOrResetJob, getJob, lockFileHash, reopenJob, upsertFile } from '../store/jobs-repo.ts';
 import { countRows, deleteRows, firstPendingRow, requeueFailedRows } from '../store/rows-repo.ts';
 
 const DAY_MS = 86_400_000;
@@ -31,7 +31,7 @@ export async function requeueFailed(db: Queryable, jobId: string, totalRows: num
 export async function claimJob(db: Database, config: Config, input: JobInput): Promise<ClaimResult> {
   return db.transaction(async (tx) => {
     // One claim per file hash at a time, so two triggers cannot both decide "fresh".
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [input.fileHash]);
+    await lockFileHash(tx, input.fileHash);
     await upsertFile(tx, { hash: input.fileHash, path: input.filePath, size: input.fileSize });
     const base = { jobId: input.jobId, settled: emptyCounts(), totalRows: null, resumedFromRow: null, deliveredBy: null };
 

@@ -106,3 +106,11 @@ export async function fileSize(db: Queryable, fileHash: string): Promise<number>
 export async function reopenJob(db: Queryable, jobId: string): Promise<void> {
   await db.query(`UPDATE jobs SET status = 'queued', finished_at = NULL, error = NULL, updated_at = now() WHERE job_id = $1`, [jobId]);
 }
+
+/**
+ * Serialises what decides a file's job (claim, clearing its progress) until the transaction
+ * ends, so two of them never interleave for the same content.
+ */
+export async function lockFileHash(tx: Queryable, fileHash: string): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [fileHash]);
+}

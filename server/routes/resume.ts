@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { jobIdFor } from '../../core/job-id.ts';
 import { hashFile } from '../../activities/csv-file.ts';
 import { checkJobFile } from '../../runtime/jobs.ts';
-import { getJob } from '../../store/jobs-repo.ts';
+import { getJob, lockFileHash } from '../../store/jobs-repo.ts';
 import { deleteJob, unfinishedJobs } from '../../store/job-queries.ts';
 import { countRows } from '../../store/rows-repo.ts';
 import { confineCsvPath } from '../csv-path.ts';
@@ -73,15 +73,20 @@ export const resumeRoutes = [
     },
     async handle({ body, deps }) {
       const db = requireDb(deps);
-      const { jobId } = await fileJob(deps, body.csv_file);
-      const job = await getJob(db, jobId);
-      if (!job) return { status: 200, json: { cleared: false, reason: 'no unfinished job for this file' } };
-      if (job.status === 'completed') return { status: 200, json: { cleared: false, reason: `already delivered by ${jobId}; use force_restart to send it again` } };
-      if (await isRunning(deps, jobId)) {
-        throw new ApiProblem(409, 'job-running', `job ${jobId} is running: cancel it before clearing its progress`, { cleared: false, reason: 'job is running' });
-      }
-      await deleteJob(db, jobId);
-      return { status: 200, json: { cleared: true } };
+      const { hash, jobId } = await fileJob(deps, body.csv_file);
+      // Under the claim's lock: a run that has not claimed yet will find no job and start fresh.
+      const reason = await db.transaction(async (tx) => {
+        await lockFileHash(tx, hash);
+        const job = await getJob(tx, jobId);
+        if (!job) return 'no unfinished job for this file';
+        if (job.status === 'completed') return `already delivered by ${jobId}; use force_restart to send it again`;
+        if (await isRunning(deps, jobId)) {
+          throw new ApiProblem(409, 'job-running', `job ${jobId} is running: cancel it before clearing its progress`, { cleared: false, reason: 'job is running' });
+        }
+        await deleteJob(tx, jobId);
+        return null;
+      });
+      return { status: 200, json: reason === null ? { cleared: true } : { cleared: false, reason } };
     },
   }),
   route({
