@@ -8,6 +8,8 @@ import { progressQuery } from '../workflows/csv-job.ts';
 /** Jobs listed at most: /status and /metrics stay cheap with very many running. */
 const MAX_ACTIVE_JOBS = 500;
 const QUERIES_AT_ONCE = 8;
+/** A query waits for a worker to answer: without one, the job is listed without progress. */
+const QUERY_TIMEOUT_MS = 2_000;
 
 export interface ActiveJob {
   jobId: string;
@@ -21,7 +23,7 @@ export interface ActiveJob {
 /** The progress query of one job, or null when no worker answers it now. */
 export async function jobProgress(client: Client, jobId: string): Promise<JobProgress | null> {
   try {
-    return await client.workflow.getHandle(jobId).query(progressQuery);
+    return await client.connection.withDeadline(Date.now() + QUERY_TIMEOUT_MS, () => client.workflow.getHandle(jobId).query(progressQuery));
   } catch {
     return null;
   }

@@ -88,10 +88,10 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
     let workerDone: Promise<void> = new Promise(() => undefined);
     // The API reads job history from the store too; without a worker it does without one if another process owns it.
     const db = parts.worker || parts.api ? await openStoreUnlessBusy(config, parts.worker !== true, parts.log) : null;
+    if (db) stops.push(() => db.close());
     let ownsWorker = false;
     if (db && parts.worker) {
       ownsWorker = true;
-      stops.push(() => db.close());
       const { worker, connection } = await createJobWorker({ address: temporal.address, config, db, role: parts.role });
       stops.push(() => connection.close());
       workerDone = worker.run();
