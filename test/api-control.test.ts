@@ -46,7 +46,7 @@ test('pause, resume and cancel take effect at the target; a job that is not runn
 });
 
 test('resume status, stats and clear: a cancelled job resumes where it stopped, or starts over once cleared', async (t) => {
-  const s = await startApiScenario(t, { store: 'postgres', env: PACED });
+  const s = await startApiScenario(t, { store: 'postgres', env: PACED, behave: (req) => ({ status: req.path === '/r/2' ? 404 : 200 }) });
   writeFileSync(path.join(s.csvDir, 'resume.csv'), csvOfUrls(s.target.url, 200));
   const before = await call(s.api, 'POST', '/resume/status', { csv_file: 'resume.csv' });
   t.like(before.body, { has_checkpoint: false, status: null, processed_rows: 0, expired: false });
@@ -66,6 +66,11 @@ test('resume status, stats and clear: a cancelled job resumes where it stopped, 
   const stats = await call(s.api, 'GET', '/resume/stats');
   t.is(stats.body.count, 1);
   t.like(stats.body.markers[0], { job_id: job.job_id, csv_file: job.csv_file, processed_rows: sent, total_rows: 200, status: 'cancelled' });
+
+  // Its failed row cannot be retried before the rows it never sent.
+  const retry = await call(s.api, 'POST', `/jobs/${job.job_id}/retry-failed`);
+  t.is(retry.status, 409);
+  t.regex(retry.body.detail, /rows not sent/);
 
   const cleared = await call(s.api, 'POST', '/resume/clear', { csv_file: 'resume.csv' });
   t.deepEqual(cleared.body, { cleared: true });

@@ -111,6 +111,15 @@ test('bad requests get problem+json naming the problem, and nothing is read or s
     t.regex(r.body.detail, detail, what);
     t.false(JSON.stringify(r.body).includes('    at '), `${what}: no stack trace`);
   }
+  for (const endpoint of ['/resume/status', '/resume/clear']) {
+    t.regex((await call(s.api, 'POST', endpoint, {})).body.detail, /csv_file: .*expected string/, endpoint);
+    t.is((await call(s.api, 'POST', endpoint, { csv_file: '../../../../etc/passwd' })).status, 400, endpoint);
+    t.is((await call(s.api, 'POST', endpoint, { csv_file: 'link-out.csv' })).status, 400, endpoint);
+    t.is((await call(s.api, 'POST', endpoint, { csv_file: 'nope.csv' })).status, 404, endpoint);
+  }
+  t.regex((await call(s.api, 'POST', '/trigger/batch', { csv_files: [] })).body.detail, /csv_files: .*1 item/);
+  t.regex((await call(s.api, 'POST', '/trigger/batch', { csv_files: 'a.csv' })).body.detail, /csv_files: .*array/);
+  t.regex((await call(s.api, 'GET', '/jobs/job-0123456789abcdef/errors?offset=-1')).body.detail, /offset/);
   const notJson = await call(s.api, 'POST', '/trigger', 'csv_file=x.csv', { 'content-type': 'application/x-www-form-urlencoded' });
   t.is(notJson.status, 415);
   t.is((await call(s.api, 'GET', '/jobs/job-0123456789abcdef')).status, 404);
