@@ -1,61 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
-
-/** Env values arrive as strings; these coerce them and say what was expected when they cannot. */
-const bool = (fallback: boolean) =>
-  z
-    .string()
-    .trim()
-    .toLowerCase()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      if (['true', '1', 'yes', 'on'].includes(v)) return true;
-      if (['false', '0', 'no', 'off'].includes(v)) return false;
-      ctx.addIssue({ code: 'custom', message: 'expected true or false' });
-      return z.NEVER;
-    });
-
-/** What a number must be, and how to say so when it is not. */
-interface NumberRule {
-  check: (n: number) => boolean;
-  expected: string;
-}
-
-const wholeNumber = (min: number, max = Number.MAX_SAFE_INTEGER): NumberRule => ({
-  check: (n) => Number.isInteger(n) && n >= min && n <= max,
-  expected: `a whole number from ${min} to ${max}`,
-});
-const secondsAtLeast = (min: number): NumberRule => ({ check: (n) => n >= min, expected: `a number of seconds ≥ ${min}` });
-const satisfies = (n: number, rule: NumberRule) => Number.isFinite(n) && rule.check(n);
-
-/** Shared by the environment (MAX_WORKERS, BASE_RATE_LIMIT) and a trigger's per-job overrides. */
-const WORKERS = wholeNumber(1, 10000);
-const SPACING = secondsAtLeast(0);
-
-const num = <F extends number | undefined>(fallback: F, rule: NumberRule) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v === '') return fallback;
-      const n = Number(v);
-      if (!satisfies(n, rule)) {
-        ctx.addIssue({ code: 'custom', message: `expected ${rule.expected}` });
-        return z.NEVER;
-      }
-      return n;
-    });
-
-const int = (fallback: number, min: number, max?: number) => num(fallback, wholeNumber(min, max));
-const seconds = <F extends number | undefined>(fallback: F, min = 0) => num(fallback, secondsAtLeast(min));
-const text = (fallback?: string) =>
-  z
-    .string()
-    .trim()
-    .optional()
-    .transform((v) => (v === undefined || v === '' ? fallback : v));
+import { bool, int, list, num, satisfies, seconds, SPACING, text, WORKERS } from './env-values.ts';
+import { notificationConfig, type NotificationConfig } from './notification-config.ts';
 
 const envSchema = z.object({
   PORT: int(8000, 0, 65535),
@@ -92,6 +38,22 @@ const envSchema = z.object({
   WEBHOOK_RATE_LIMIT: int(60, 0),
   TRUST_PROXY: text('false'),
   CSV_ALLOWED_DIRS: text(''),
+  SLACK_NOTIFICATIONS: bool(false),
+  SLACK_WEBHOOK_URL: text(),
+  SLACK_NOTIFY_PROGRESS: bool(false),
+  SLACK_PROGRESS_EVERY_N: int(25, 1, 100),
+  EMAIL_NOTIFICATIONS: bool(false),
+  EMAIL_SMTP_SERVER: text(),
+  EMAIL_SMTP_PORT: int(587, 1, 65535),
+  EMAIL_USERNAME: text(),
+  EMAIL_PASSWORD: text(),
+  EMAIL_RECIPIENTS: text(''),
+  EMAIL_FROM: text(),
+  EMAIL_USE_TLS: bool(true),
+  EMAIL_USE_SSL: bool(false),
+  REPORT_KEEP: int(100, 1),
+  DATABASE_BACKUP_INTERVAL_HOURS: seconds(24, 0),
+  BACKUP_KEEP: int(7, 1),
 });
 
 export interface Config {
@@ -128,6 +90,15 @@ export interface Config {
     trustProxy: boolean | number | string;
     /** Absolute folders a trigger's csv_file may be in: DATA_DIR/csv, then CSV_ALLOWED_DIRS. */
     csvDirs: string[];
+  };
+  notifications: NotificationConfig;
+  /** Job reports kept in DATA_DIR/reports (newest first). */
+  reportKeep: number;
+  backup: {
+    /** Hours between scheduled backups; 0 = no schedule. */
+    intervalHours: number;
+    /** Backup files kept in DATA_DIR/backups (newest first). */
+    keep: number;
   };
 }
 
@@ -176,6 +147,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   // Unset, the fastest spacing is the starting one: the original tool never went faster than BASE_RATE_LIMIT.
   const minRateLimit = e.MIN_RATE_LIMIT ?? null;
   const bounds = rateLimitProblems(e.BASE_RATE_LIMIT, minRateLimit ?? e.BASE_RATE_LIMIT, e.MAX_RATE_LIMIT);
+  const notifications = notificationConfig(e);
+  bounds.push(...notifications.problems);
   if (bounds.length > 0) throw new ConfigError(bounds);
   return {
     port: e.PORT,
@@ -213,8 +186,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       authToken: e.WEBHOOK_AUTH_TOKEN,
       rateLimitPerMinute: e.WEBHOOK_RATE_LIMIT,
       trustProxy: trustProxyValue(e.TRUST_PROXY ?? 'false'),
-      csvDirs: [path.resolve(dataDir, 'csv'), ...(e.CSV_ALLOWED_DIRS ?? '').split(',').map((d) => d.trim()).filter(Boolean).map((d) => path.resolve(d))],
+      csvDirs: [path.resolve(dataDir, 'csv'), ...list(e.CSV_ALLOWED_DIRS).map((d) => path.resolve(d))],
     },
+    notifications: notifications.config,
+    reportKeep: e.REPORT_KEEP,
+    backup: { intervalHours: e.DATABASE_BACKUP_INTERVAL_HOURS, keep: e.BACKUP_KEEP },
   };
 }
 
