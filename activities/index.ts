@@ -8,6 +8,7 @@ import { claimJob, requeueFailed, type RequeueResult } from './claim-job.ts';
 import { dispatchBatch } from './dispatch-batch.ts';
 import { finishJob, type FinishInput } from './finish-job.ts';
 import { ingestCsv, type IngestInput } from './ingest-csv.ts';
+import { createNotifier, type NotifyInput } from './notify.ts';
 
 export interface ActivityDeps {
   db: Database;
@@ -21,6 +22,7 @@ export function createDispatcher(): Dispatcher {
 
 /** The activities a worker registers; the workflow imports this type only. */
 export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispatcher = createDispatcher()) {
+  const notify = createNotifier(config.notifications, dispatcher);
   return {
     claimJob: (input: JobInput): Promise<ClaimResult> => claimJob(db, config, input),
     ingestCsv: (input: IngestInput): Promise<IngestResult> => ingestCsv(db, input),
@@ -28,6 +30,7 @@ export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispa
     recordJobStatus: (jobId: string, status: JobStatus): Promise<void> => setJobStatus(db, jobId, status),
     finishJob: (input: FinishInput): Promise<FinishResult> => finishJob(db, config, input),
     requeueFailed: (jobId: string, totalRows: number): Promise<RequeueResult> => requeueFailed(db, jobId, totalRows),
+    notify: (input: NotifyInput): Promise<void> => notify(input),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { DeliveryConfig, JobOverrides } from './config.ts';
+import type { JobNotify, JobSummary } from './job-events.ts';
 import type { JobStatus, RowStatus } from './job-status.ts';
 import type { LimiterSnapshots } from './limiter/context.ts';
 import type { HostLimiterView } from './limiter/view.ts';
@@ -28,6 +29,8 @@ export interface JobInput {
   delivery: DeliveryConfig;
   /** A run started to send a finished job's failed rows again (POST /jobs/:id/retry-failed). */
   retryFailed?: boolean;
+  /** Notification channels; absent = none. */
+  notify?: JobNotify;
   carried?: CarriedState;
 }
 
@@ -48,6 +51,8 @@ export interface CarriedState {
   paused: boolean;
   /** A retry of the failed rows was asked for and not yet done. */
   retryFailedRequested: boolean;
+  /** The last progress percentage notified. */
+  progressNotified: number;
   /** Per target host, the rate limiter's persisted state. */
   limiters: LimiterSnapshots;
 }
@@ -128,4 +133,5 @@ export interface FinishResult {
   status: JobStatus;
   counts: RowCounts;
   reportPath: string;
+  summary: JobSummary;
 }

@@ -1,4 +1,5 @@
 import { list } from './env-values.ts';
+import type { JobNotify } from './job-events.ts';
 
 /** Channels that are on; null = off. */
 export interface NotificationConfig {
@@ -68,4 +69,12 @@ export function notificationConfig(e: NotificationEnv): { config: NotificationCo
     }
   }
   return { config: { slack, email }, problems };
+}
+
+/** What a job triggered with this configuration notifies. */
+export function jobNotifyFor(n: NotificationConfig): JobNotify {
+  return {
+    channels: [...(n.slack ? (['slack'] as const) : []), ...(n.email ? (['email'] as const) : [])],
+    progressEveryPercent: n.slack?.progressEveryPercent ?? null,
+  };
 }

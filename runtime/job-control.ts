@@ -3,6 +3,7 @@ import { isGrpcDeadlineError, WorkflowExecutionAlreadyStartedError, WorkflowNotF
 import type { Config, DeliveryConfig } from '../core/config.ts';
 import type { JobStatus } from '../core/job-status.ts';
 import type { JobInput } from '../core/job-types.ts';
+import { jobNotifyFor } from '../core/notification-config.ts';
 import { jobSearchAttributes } from '../core/search-attributes.ts';
 import type { Database } from '../store/database.ts';
 import { fileSize, getJob } from '../store/jobs-repo.ts';
@@ -101,6 +102,7 @@ export async function retryFailedRows(client: Client, db: Database, config: Conf
     // The settings the job was delivered with, so a retry is as polite as the first pass.
     delivery: { ...config.delivery, ...(job.config as Partial<DeliveryConfig>) },
     retryFailed: true,
+    notify: jobNotifyFor(config.notifications),
   };
   try {
     const started = await client.workflow.start(csvJob, {

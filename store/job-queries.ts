@@ -66,3 +66,12 @@ export async function unfinishedJobs(db: Queryable): Promise<UnfinishedJob[]> {
 export async function deleteJob(db: Queryable, jobId: string): Promise<void> {
   await db.query('DELETE FROM jobs WHERE job_id = $1', [jobId]);
 }
+
+/** The most frequent reasons a job's rows failed or were invalid. */
+export async function topErrorReasons(db: Queryable, jobId: string, limit: number): Promise<{ reason: string; rows: number }[]> {
+  return db.query<{ reason: string; rows: number }>(
+    `SELECT coalesce(error, 'unknown') AS reason, count(*)::int AS rows FROM job_rows
+     WHERE job_id = $1 AND status IN ('failed', 'invalid') GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT $2`,
+    [jobId, limit],
+  );
+}

@@ -23,6 +23,7 @@ import { JOB_STATUS } from '../core/search-attributes.ts';
 import { FILE_FAILURES } from '../core/failures.ts';
 import type { LimiterSnapshots } from '../core/limiter/context.ts';
 import { hostViews } from '../core/limiter/view.ts';
+import { jobNotifications } from './job-notifications.ts';
 
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
@@ -92,6 +93,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   let retryFailedRequested = carried?.retryFailedRequested ?? false;
   let status: JobStatus = carried ? 'running' : 'queued';
   let rate = { perSecond: 0, atMs: Date.now(), processed: 0 };
+  const notifications = jobNotifications(input, carried?.progressNotified ?? 0);
 
   const processed = () => {
     const all = add(settled, current);
@@ -157,6 +159,9 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         batchFrom = resumeAt = claim.resumedFromRow ?? 1;
         settled = claim.settled;
       }
+      if (claim.decision !== 'already_delivered') {
+        await notifications.announce({ kind: 'started', jobId: input.jobId, jobName: input.jobName, csvFile: input.filePath, totalRows, resumedFromRow: claim.resumedFromRow });
+      }
     }
     if (claim.decision === 'already_delivered') {
       markStatus('completed');
@@ -219,20 +224,21 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         const now = Date.now();
         const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
         rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
+        await notifications.progress({ processedRows: processed(), totalRows, counts: add(settled, current), rowsPerSecond: rate.perSecond });
 
         batches += 1;
         if (batchFrom <= totalRows && (batches >= input.delivery.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested)) {
           await condition(allHandlersFinished);
           return await continueAsNew<typeof csvJob>({
             ...input,
-            carried: { claim, totalRows, batchFrom, batchTo, resumeAt, settled, paused, retryFailedRequested, limiters },
+            carried: { claim, totalRows, batchFrom, batchTo, resumeAt, settled, paused, retryFailedRequested, progressNotified: notifications.notifiedPercent(), limiters },
           });
         }
       }
 
       if (await requeueFailed()) continue;
       const final = cancelRequested ? 'cancelled' : 'completed';
-      const fin = await work.finishJob({ jobId: input.jobId, status: final, error: null });
+      const fin = await work.finishJob({ jobId: input.jobId, status: final, error: null, hosts: hostViews(limiters) });
       // Only now: whoever sees the final status (query, Web UI) finds the store says so too.
       markStatus(final);
       settled = fin.counts;
@@ -243,6 +249,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         continue;
       }
       finished = true;
+      await notifications.announce({ kind: 'finished', summary: fin.summary });
       return outcome(fin.reportPath);
     }
   } catch (err) {
@@ -251,13 +258,17 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     if (isCancellation(err)) {
       // The workflow itself was cancelled (Web UI, `temporal workflow cancel`): still record the outcome.
       markStatus('cancelled');
-      await CancellationScope.nonCancellable(() => work.finishJob({ jobId: input.jobId, status: 'cancelled', error: 'workflow cancelled' }));
+      await CancellationScope.nonCancellable(async () => {
+        const fin = await work.finishJob({ jobId: input.jobId, status: 'cancelled', error: 'workflow cancelled', hosts: hostViews(limiters) });
+        await notifications.announce({ kind: 'finished', summary: fin.summary });
+      });
       throw err;
     }
     if (!claim || claim.decision === 'already_delivered') throw err;
     const message = err instanceof ActivityFailure && err.cause ? err.cause.message : (err as Error).message;
     markStatus('failed');
-    await work.finishJob({ jobId: input.jobId, status: 'failed', error: message });
+    const fin = await work.finishJob({ jobId: input.jobId, status: 'failed', error: message, hosts: hostViews(limiters) });
+    await notifications.announce({ kind: 'finished', summary: fin.summary });
     throw ApplicationFailure.nonRetryable(message, 'JobFailed');
   }
 }

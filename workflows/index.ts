@@ -1,1 +1,2 @@
 export * from './csv-job.ts';
+export * from './notify-job.ts';
