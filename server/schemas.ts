@@ -171,7 +171,32 @@ export const JobDetailSchema = JobSchema.extend({
   rows_per_second: z.number().nullable().meta({ description: 'While the job runs' }),
   paused: z.boolean(),
   hosts: z.array(HostLimiterSchema).meta({ description: 'Per target host rate limiter, while the job runs' }),
+  report_url: z.string().nullable().meta({ description: 'GET this for the JSON report once the job has finished' }),
 }).meta({ id: 'JobDetail' });
+
+export const JobReportSchema = z
+  .object({
+    job_id: z.string(),
+    job_name: z.string().nullable(),
+    status: jobStatus,
+    error: z.string().nullable(),
+    csv_file: z.string().nullable(),
+    file_hash: z.string().nullable(),
+    options: z.record(z.string(), z.unknown()).nullable().meta({ description: 'The delivery settings the job ran with' }),
+    started_at: timestamp,
+    finished_at: timestamp,
+    duration_seconds: z.number(),
+    total_rows: z.number().int().nullable(),
+    counts: z.object({ pending: z.number().int(), succeeded: z.number().int(), failed: z.number().int(), invalid: z.number().int() }),
+    rows_per_second: z.number().nullable(),
+    status_codes: z.record(z.string(), z.number().int()),
+    latency_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable(), p99: z.number().nullable() }),
+    hosts: z.array(z.object({ origin: z.string(), final_state: z.string(), rate_per_second: z.number().nullable(), circuit_opens: z.number().int() }).catchall(z.unknown())),
+    top_errors: z.array(z.object({ reason: z.string(), rows: z.number().int() })),
+    first_errors: z.array(z.record(z.string(), z.unknown())),
+  })
+  .catchall(z.unknown())
+  .meta({ id: 'JobReport' });
 
 export const JobErrorsSchema = z.object({
   errors: z.array(

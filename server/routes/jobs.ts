@@ -1,11 +1,14 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { HostLimiterView } from '../../core/limiter/view.ts';
+import { reportPathFor } from '../../activities/job-report.ts';
 import { jobProgress } from '../../runtime/active-jobs.ts';
 import { getJob, type JobRecord } from '../../store/jobs-repo.ts';
 import { jobErrors, listJobs } from '../../store/job-queries.ts';
 import { countRows } from '../../store/rows-repo.ts';
 import { ApiProblem } from '../problem.ts';
 import { requireDb, route } from '../route.ts';
-import { JobDetailSchema, JobErrorsSchema, JobIdParamsSchema, JobListSchema, JobsQuerySchema, PageQuerySchema } from '../schemas.ts';
+import { JobDetailSchema, JobErrorsSchema, JobIdParamsSchema, JobListSchema, JobReportSchema, JobsQuerySchema, PageQuerySchema } from '../schemas.ts';
 
 const iso = (d: Date | null) => (d === null ? null : d.toISOString());
 
@@ -87,8 +90,24 @@ export const jobRoutes = [
           rows_per_second: progress ? progress.rowsPerSecond : null,
           paused: progress?.paused ?? false,
           hosts: (progress?.hosts ?? []).map(hostJson),
+          report_url: job.report_path ? `/jobs/${job.job_id}/report` : null,
         },
       };
+    },
+  }),
+  route({
+    method: 'get',
+    path: '/jobs/{job_id}/report',
+    summary: "A finished job's JSON report: options, counts by outcome and status code, latency percentiles, per-host limiter, first errors",
+    params: JobIdParamsSchema,
+    responses: { 200: { description: 'The report', schema: JobReportSchema }, 404: { description: 'No such job, or no report (not finished, or pruned by REPORT_KEEP)' } },
+    async handle({ params, deps }) {
+      const job = await knownJob(requireDb(deps), params.job_id);
+      // Only ever a file of the reports folder, whatever the record says.
+      const file = job.report_path ? reportPathFor(deps.config.dataDir, job.job_id) : null;
+      const text = file && path.resolve(job.report_path ?? '') === file ? await readFile(file, 'utf8').catch(() => null) : null;
+      if (text === null) throw new ApiProblem(404, 'report-not-found', `job ${job.job_id} has no report${job.report_path ? ' any more (REPORT_KEEP keeps the newest)' : ' yet'}`);
+      return { status: 200, json: JSON.parse(text) as unknown };
     },
   }),
   route({
