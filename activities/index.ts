@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { Agent, interceptors, type Dispatcher } from 'undici';
 import type { Config } from '../core/config.ts';
 import type { ClaimResult, DispatchInput, DispatchResult, FinishResult, IngestResult, JobInput } from '../core/job-types.ts';
 import type { JobStatus } from '../core/job-status.ts';
+import { backupDatabase, type BackupResult } from '../store/backup.ts';
 import type { Database } from '../store/database.ts';
 import { setJobStatus } from '../store/jobs-repo.ts';
 import { claimJob, requeueFailed, type RequeueResult } from './claim-job.ts';
@@ -31,6 +33,8 @@ export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispa
     finishJob: (input: FinishInput): Promise<FinishResult> => finishJob(db, config, input),
     requeueFailed: (jobId: string, totalRows: number): Promise<RequeueResult> => requeueFailed(db, jobId, totalRows),
     notify: (input: NotifyInput): Promise<void> => notify(input),
+    backupDatabase: (): Promise<BackupResult> =>
+      backupDatabase(db, { databaseUrl: config.databaseUrl, dir: path.resolve(config.dataDir, 'backups'), keep: config.backup.keep }),
   };
 }
 

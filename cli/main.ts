@@ -6,6 +6,9 @@ import { dryRun } from '../runtime/dry-run.ts';
 import { CsvHeaderError } from '../core/csv-row.ts';
 import { CsvFormatError } from '../activities/csv-file.ts';
 import { EXIT, runJob } from './run-job.ts';
+import { ConfigExistsError, createConfig } from './create-config.ts';
+import { RestoreError, restoreBackup } from '../store/restore.ts';
+import path from 'node:path';
 
 const number = (value: string): number => {
   const n = Number(value);
@@ -17,6 +20,8 @@ const program = new Command()
   .name('bulk-api-trigger')
   .description('Deliver every row of a CSV of webhook/API calls, durably (Temporal), politely and once.')
   .showHelpAfterError()
+  // Options before a command are the program's (--create-config), after it the command's.
+  .enablePositionalOptions()
   // Usage errors exit 2 (bad input), like every other bad input; commander has printed why.
   .exitOverride();
 
@@ -46,9 +51,39 @@ program
     process.exitCode = await runJob(config, file, request, opts.progress);
   });
 
+program
+  .command('restore')
+  .description('put a backup from DATA_DIR/backups back into the store (stop the platform first): exit 0 restored, 2 bad input')
+  .argument('<file>', 'a backup file: .tar.gz (embedded store), .dump (pg_dump) or .jsonl.gz (table export)')
+  .action(async (file: string) => {
+    const config = configFromEnvironment();
+    const { method, detail } = await restoreBackup(path.resolve(file), { databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    process.stdout.write(`restored ${file} (${method}): ${detail}\n`);
+  });
+
+const writeConfig = async (opts: { force?: boolean; path: string }) => {
+  process.stdout.write(`wrote ${await createConfig(opts.path, opts.force ?? false)}: every setting with its default and what it does; edit, then npm start\n`);
+};
+
+program
+  .command('init')
+  .description('write a commented .env with every setting and its default (same as --create-config)')
+  .option('--path <file>', 'where to write it', '.env')
+  .option('--force', 'overwrite an existing file')
+  .action(writeConfig);
+
+program
+  .option('--create-config', 'write a commented .env with every setting and its default, then exit')
+  .option('--path <file>', 'with --create-config: where to write it', '.env')
+  .option('--force', 'with --create-config: overwrite an existing file')
+  .action(async (opts: { createConfig?: boolean; force?: boolean; path: string }) => {
+    if (!opts.createConfig) program.help({ error: true });
+    await writeConfig(opts);
+  });
+
 program.parseAsync().catch((err: Error) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT.usage);
-  const known = err instanceof ConfigError || err instanceof JobStartError || err instanceof CsvHeaderError || err instanceof CsvFormatError || (err as NodeJS.ErrnoException).code === 'ENOENT';
+  const known = err instanceof ConfigError || err instanceof RestoreError || err instanceof ConfigExistsError || err instanceof JobStartError || err instanceof CsvHeaderError || err instanceof CsvFormatError || (err as NodeJS.ErrnoException).code === 'ENOENT';
   process.stderr.write(`bulk-api-trigger: ${err.message}\n`);
   process.exit(known ? EXIT.usage : EXIT.failed);
 });

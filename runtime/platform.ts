@@ -6,6 +6,7 @@ import { migrate } from '../store/migrate.ts';
 import { createApp } from '../server/app.ts';
 import { DropFolderWatcher } from '../watcher/drop-folder.ts';
 import { ensureDataFolders } from '../watcher/folders.ts';
+import { ensureBackupSchedule } from './backup-schedule.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 import { connectClient, registerSearchAttributes } from './temporal.ts';
 import { createJobWorker } from './worker.ts';
@@ -99,6 +100,8 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerDone;
       });
+      const schedule = await ensureBackupSchedule(client, config);
+      parts.log(`database backup schedule: ${schedule}${config.backup.intervalHours > 0 ? ` (every ${config.backup.intervalHours} h into ${config.dataDir}/backups)` : ''}`);
     }
 
     if (db) await ensureDataFolders(config.dataDir);

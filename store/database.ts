@@ -14,6 +14,8 @@ export interface Database extends Queryable {
   /** Runs a multi-statement script (migrations). */
   exec(sql: string): Promise<void>;
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** The embedded store's whole data folder as a gzipped tarball (PGlite only). */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,10 @@ class EmbeddedDatabase implements Database {
     return this.db.transaction(async (tx) =>
       fn({ query: async <R>(sql: string, params: unknown[] = []) => (await tx.query<R>(sql, params)).rows }),
     );
+  }
+
+  async dumpDataDir(): Promise<Blob> {
+    return this.db.dumpDataDir('gzip');
   }
 
   async close(): Promise<void> {

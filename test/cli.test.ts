@@ -1,31 +1,12 @@
-import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import test from 'ava';
+import { parse } from 'dotenv';
+import { loadConfig } from '../core/config.ts';
 import { startTarget } from './helpers/target.ts';
 import { tempDir, testConfig, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls } from './helpers/jobs.ts';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real `bulk-api-trigger` binary. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/bulk-api-trigger.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Bounded: a CLI that does not exit fails the test with what it printed, instead of hanging it.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { cli } from './helpers/cli.ts';
 
 test('run --dry-run prints counts and the first errors by row, sends nothing', async (t) => {
   const dir = tempDir();
@@ -82,4 +63,23 @@ test('bad per-job settings are bad input (exit 2), named by flag or field', asyn
   const refused = await cli(['run', file, '--rate-limit=-1', '--no-progress'], env);
   t.is(refused.code, 2);
   t.regex(refused.stderr, /rate_limit=-1: expected a number of seconds ≥ 0/);
+});
+
+test('init / --create-config write the commented .env with every setting; an existing one is kept unless --force', async (t) => {
+  const dir = tempDir();
+  const target = path.join(dir, '.env');
+  const first = await cli(['--create-config', '--path', target]);
+  t.is(first.code, 0, first.stderr);
+  const written = readFileSync(target, 'utf8');
+  t.is(written, readFileSync('.env.sample', 'utf8'));
+  for (const name of ['MAX_WORKERS=3', 'WEBHOOK_RATE_LIMIT=60', 'SLACK_NOTIFICATIONS=false', 'DATABASE_BACKUP_INTERVAL_HOURS=24']) t.true(written.includes(name), name);
+  // The written file is a valid configuration.
+  t.notThrows(() => loadConfig(parse(written)));
+  writeFileSync(target, 'MAX_WORKERS=9\n');
+  const again = await cli(['init', '--path', target]);
+  t.is(again.code, 2);
+  t.regex(again.stderr, /exists; use --force/);
+  t.is(readFileSync(target, 'utf8'), 'MAX_WORKERS=9\n');
+  t.is((await cli(['init', '--path', target, '--force'])).code, 0);
+  t.is(readFileSync(target, 'utf8'), written);
 });

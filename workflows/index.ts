@@ -1,2 +1,3 @@
 export * from './csv-job.ts';
 export * from './notify-job.ts';
+export * from './database-backup.ts';

@@ -96,18 +96,21 @@ export async function startTestPlatform(store: StoreKind, env: Record<string, st
   const client = await connectClient(config.temporal.address!, config.temporal.namespace);
   const { worker, connection } = await createJobWorker({ address: config.temporal.address!, config, db, role: 'test' });
   const running = worker.run();
+  let stopped: Promise<void> | null = null;
   return {
     config,
     client,
     db,
     worker,
-    stop: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await running;
-      await connection.close();
-      await client.connection.close();
-      await db.close();
-      await pgdb?.drop();
-    },
+    // Idempotent: a test may stop its platform early (to restart or restore), teardown stops it again.
+    stop: () =>
+      (stopped ??= (async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+        await connection.close();
+        await client.connection.close();
+        await db.close();
+        await pgdb?.drop();
+      })()),
   };
 }
