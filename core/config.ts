@@ -54,7 +54,11 @@ const envSchema = z.object({
   REPORT_KEEP: int(100, 1),
   DATABASE_BACKUP_INTERVAL_HOURS: seconds(24, 0),
   BACKUP_KEEP: int(7, 1),
+  WORKER_HEALTH_PORT: int(0, 0, 65535),
 });
+
+/** Every environment variable the platform reads. */
+export const CONFIG_VARIABLES = Object.keys(envSchema.shape);
 
 export interface Config {
   port: number;
@@ -94,6 +98,8 @@ export interface Config {
   notifications: NotificationConfig;
   /** Job reports kept in DATA_DIR/reports (newest first). */
   reportKeep: number;
+  /** `npm run worker` answers GET /health on this port (for container probes); 0 = not at all. */
+  workerHealthPort: number;
   backup: {
     /** Hours between scheduled backups; 0 = no schedule. */
     intervalHours: number;
@@ -190,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     notifications: notifications.config,
     reportKeep: e.REPORT_KEEP,
+    workerHealthPort: e.WORKER_HEALTH_PORT,
     backup: { intervalHours: e.DATABASE_BACKUP_INTERVAL_HOURS, keep: e.BACKUP_KEEP },
   };
 }

@@ -100,6 +100,9 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await workerDone;
       });
+    }
+    if (db) {
+      // Any process with the store keeps the schedule in step with its settings (idempotent); workers run the backups.
       const schedule = await ensureBackupSchedule(client, config);
       parts.log(`database backup schedule: ${schedule}${config.backup.intervalHours > 0 ? ` (every ${config.backup.intervalHours} h into ${config.dataDir}/backups)` : ''}`);
     }

@@ -2,6 +2,7 @@
  * `npm run worker`: a worker only (workflows + activities), for TEMPORAL_ADDRESS and
  * DATABASE_URL shared with other processes. Prints "ready" once it polls.
  */
+import http from 'node:http';
 import { ConfigError } from '../core/config.ts';
 import { configFromEnvironment } from './load-config.ts';
 import { openStore } from './platform.ts';
@@ -16,6 +17,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
   const running = worker.run();
+  if (config.workerHealthPort > 0) {
+    // For container probes: 200 while the worker polls, 503 once it stops.
+    const health = http.createServer((_req, res) => res.writeHead(worker.getState() === 'RUNNING' ? 200 : 503).end());
+    health.listen(config.workerHealthPort);
+    void running.finally(() => health.close());
+  }
   process.stdout.write(`ready\n`);
   await running;
   await connection.close();
