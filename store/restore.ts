@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFile, rename, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
@@ -45,8 +45,15 @@ export async function restoreBackup(file: string, opts: { databaseUrl: string | 
     const dir = path.resolve(opts.dataDir, 'pglite');
     const kept = `${dir}.before-restore-${Date.now()}`;
     await rename(dir, kept);
-    const restored = await PGlite.create(dir, { loadDataDir: new Blob([await readFile(file)]) });
-    await restored.close();
+    try {
+      const restored = await PGlite.create(dir, { loadDataDir: new Blob([await readFile(file)]) });
+      await restored.close();
+    } catch (err) {
+      // Nothing half-restored: the store goes back as it was.
+      await rm(dir, { recursive: true, force: true });
+      await rename(kept, dir);
+      throw new RestoreError(`${file} could not be loaded (${(err as Error).message}); the store is unchanged`);
+    }
     const db = await open();
     await migrate(db);
     await db.close();

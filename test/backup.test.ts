@@ -7,7 +7,7 @@ import { startJob } from '../runtime/jobs.ts';
 import { backupDatabase } from '../store/backup.ts';
 import { cli } from './helpers/cli.ts';
 import { csvOfUrls, resultOf, waitFor } from './helpers/jobs.ts';
-import { freshPostgres, startScenario, tempDir } from './helpers/platform.ts';
+import { freshPostgres, startScenario, tempDir, testConfig } from './helpers/platform.ts';
 
 const jobCount = async (db: { query<T>(sql: string): Promise<T[]> }) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs'))[0]!.n;
 
@@ -83,6 +83,22 @@ for (const preferTableExport of [false, true]) {
     t.is((await resultOf(p.client, (await startJob(p.client, p.config, again)).workflowId)).counts.succeeded, 2);
   });
 }
+
+test('a corrupt embedded-store backup is refused and the store is left as it was', async (t) => {
+  const dataDir = tempDir();
+  const db = await openStore(testConfig({ DATA_DIR: dataDir }));
+  await db.query(`INSERT INTO files (file_hash, file_path, file_size) VALUES ('kept', '/x', 1)`);
+  await db.close();
+  const corrupt = path.join(dataDir, 'bulk-backup-pglite-corrupt.tar.gz');
+  writeFileSync(corrupt, 'not a tarball');
+  const r = await cli(['restore', corrupt], { DATA_DIR: dataDir });
+  t.is(r.code, 2);
+  t.regex(r.stderr, /could not be loaded .*the store is unchanged/);
+  t.deepEqual(readdirSync(dataDir).filter((n) => n.startsWith('pglite')), ['pglite']);
+  const after = await openStore(testConfig({ DATA_DIR: dataDir }));
+  t.teardown(() => after.close());
+  t.deepEqual(await after.query('SELECT file_hash FROM files'), [{ file_hash: 'kept' }]);
+});
 
 test('restore refuses what it cannot do, naming why (exit 2)', async (t) => {
   const dir = tempDir();
