@@ -38,6 +38,7 @@ const envSchema = z.object({
   WEBHOOK_RATE_LIMIT: int(60, 0),
   TRUST_PROXY: text('false'),
   CSV_ALLOWED_DIRS: text(''),
+  MAX_UPLOAD_MB: int(100, 1, 102400),
   SLACK_NOTIFICATIONS: bool(false),
   SLACK_WEBHOOK_URL: text(),
   SLACK_NOTIFY_PROGRESS: bool(false),
@@ -94,6 +95,10 @@ export interface Config {
     trustProxy: boolean | number | string;
     /** Absolute folders a trigger's csv_file may be in: DATA_DIR/csv, then CSV_ALLOWED_DIRS. */
     csvDirs: string[];
+    /** Largest CSV POST /trigger/upload takes, in bytes. */
+    maxUploadBytes: number;
+    /** Where uploaded CSVs are kept: DATA_DIR/uploads. */
+    uploadDir: string;
   };
   notifications: NotificationConfig;
   /** Job reports kept in DATA_DIR/reports (newest first). */
@@ -193,6 +198,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       rateLimitPerMinute: e.WEBHOOK_RATE_LIMIT,
       trustProxy: trustProxyValue(e.TRUST_PROXY ?? 'false'),
       csvDirs: [path.resolve(dataDir, 'csv'), ...list(e.CSV_ALLOWED_DIRS).map((d) => path.resolve(d))],
+      maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
+      uploadDir: path.resolve(dataDir, 'uploads'),
     },
     notifications: notifications.config,
     reportKeep: e.REPORT_KEEP,

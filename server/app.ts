@@ -9,6 +9,7 @@ import { jobRoutes } from './routes/jobs.ts';
 import { resumeRoutes } from './routes/resume.ts';
 import { systemRoutes } from './routes/system.ts';
 import { triggerRoutes } from './routes/triggers.ts';
+import { uploadRoutes } from './routes/upload.ts';
 
 export type { ApiDeps } from './route.ts';
 
@@ -35,7 +36,7 @@ export function createApp(deps: ApiDeps): Express {
   app.set('trust proxy', deps.config.api.trustProxy);
 
   const metrics = createMetrics(deps.client, deps.config.temporal.taskQueue, () => deps.watcher?.status().queue_size ?? 0);
-  const routes: Route[] = [...triggerRoutes, ...resumeRoutes, ...jobRoutes, ...jobControlRoutes];
+  const routes: Route[] = [...triggerRoutes, ...uploadRoutes, ...resumeRoutes, ...jobRoutes, ...jobControlRoutes];
   routes.push(...systemRoutes(metrics, () => routes));
 
   const serve = (r: Route) => (req: Request, res: Response, next: NextFunction) => void r.run(req, res, deps).catch(next);
@@ -59,12 +60,6 @@ export function createApp(deps: ApiDeps): Express {
   }
   if (authToken) app.use(bearerAuth(authToken));
   app.use(express.json({ limit: MAX_BODY }));
-  app.use((req, _res, next) => {
-    // A body that is not JSON would be silently ignored by the parser: say so instead.
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && !req.is('application/json')) next(new ApiProblem(415, 'unsupported-media-type', 'the request body must be application/json'));
-    else next();
-  });
   for (const r of routes.filter((x) => !x.public)) app[r.method](r.expressPath, serve(r));
 
   // A known path with another method: 405 naming the ones it has.

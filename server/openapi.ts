@@ -12,6 +12,7 @@ function operation(r: Route): ZodOpenApiOperationObject {
   }
   responses['400'] ??= problem('Malformed JSON, or a field, path or query parameter that is not valid (named in detail)');
   if (r.body) responses['413'] = problem('Body over 1 MiB');
+  if (r.rawBody) responses['413'] ??= problem('Body over the size limit');
   if (!r.public) {
     responses['401'] = problem('Missing or wrong bearer token (when WEBHOOK_AUTH_TOKEN is set)');
     responses['429'] = problem('Over WEBHOOK_RATE_LIMIT requests per minute from this address; see Retry-After');
@@ -23,6 +24,7 @@ function operation(r: Route): ZodOpenApiOperationObject {
     ...(r.public ? { security: [] } : {}),
     requestParams: { path: r.params, query: r.query },
     ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: r.body } } } } : {}),
+    ...(r.rawBody ? { requestBody: { required: true, content: Object.fromEntries(Object.entries(r.rawBody).map(([type, schema]) => [type, { schema }])) } } : {}),
     responses,
   };
 }

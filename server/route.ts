@@ -46,7 +46,10 @@ interface RouteSpec<P extends z.ZodObject, Q extends z.ZodObject, B extends z.Zo
   public?: boolean;
   params?: P;
   query?: Q;
+  /** A JSON body, validated before the handler runs. */
   body?: B;
+  /** A body the handler streams itself (uploads): its media types, for the docs. */
+  rawBody?: Record<string, z.ZodType>;
   responses: Record<number, ResponseDoc>;
   handle(request: Parsed<z.output<P>, z.output<Q>, z.output<B>>): Promise<Reply>;
 }
@@ -61,6 +64,7 @@ export interface Route {
   params: z.ZodObject;
   query: z.ZodObject;
   body: z.ZodType | null;
+  rawBody: Record<string, z.ZodType> | null;
   responses: Record<number, ResponseDoc>;
   run(req: Request, res: Response, deps: ApiDeps): Promise<void>;
 }
@@ -70,7 +74,8 @@ function describeIssues(where: string, error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : where}: ${i.message}`).join('; ');
 }
 
-function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+/** The value as the schema reads it, or a 400 naming each field that is wrong. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const r = schema.safeParse(value);
   if (!r.success) throw new ApiProblem(400, 'invalid-request', describeIssues(where, r.error));
   return r.data;
@@ -88,8 +93,11 @@ export function route<P extends z.ZodObject = Empty, Q extends z.ZodObject = Emp
     params,
     query,
     body: spec.body ?? null,
+    rawBody: spec.rawBody ?? null,
     responses: spec.responses,
     async run(req, res, deps) {
+      // A body the JSON parser skipped would otherwise read as missing fields: say what is wrong with it.
+      if (spec.body && hasBody(req) && !req.is('application/json')) throw new ApiProblem(415, 'unsupported-media-type', 'the request body must be application/json');
       const reply = await spec.handle({
         params: parse(params, req.params, 'path') as z.output<P>,
         query: parse(query, req.query, 'query') as z.output<Q>,
@@ -103,6 +111,8 @@ export function route<P extends z.ZodObject = Empty, Q extends z.ZodObject = Emp
     },
   };
 }
+
+const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 
 /** The store, or a 503 saying why this process has none. */
 export function requireDb(deps: ApiDeps): Database {

@@ -22,6 +22,26 @@ export const BatchTriggerBodySchema = TriggerOptionsSchema.omit({ dry_run: true 
   .extend({ csv_files: z.array(csvFile).min(1).max(100) })
   .meta({ id: 'BatchTriggerRequest' });
 
+const flag = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+/** POST /trigger/upload's options: query parameters, or text fields of the multipart form. */
+export const UploadOptionsSchema = z.object({
+  job_name: z.string().min(1).max(200).optional().meta({ description: 'Defaults to the uploaded file name' }),
+  resume: flag.default(true),
+  force_restart: flag.default(false),
+  workers: z.coerce.number().optional(),
+  rate_limit: z.coerce.number().optional(),
+});
+
+export const UploadFormSchema = z.object({
+  file: z.string().meta({ format: 'binary', description: 'The CSV' }),
+  job_name: z.string().optional(),
+  resume: z.enum(['true', 'false']).optional(),
+  force_restart: z.enum(['true', 'false']).optional(),
+  workers: z.string().optional(),
+  rate_limit: z.string().optional(),
+});
+
 export const CsvFileBodySchema = z.object({ csv_file: csvFile });
 
 export const JobIdParamsSchema = z.object({

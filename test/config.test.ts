@@ -53,9 +53,9 @@ test('per-job rate_limit and workers override the environment and move the bound
 
 test('REST API settings: token, rate limit, trust proxy, allowed CSV folders', (t) => {
   const d = loadConfig({ DATA_DIR: '/srv/bat' }).api;
-  t.deepEqual(d, { authToken: undefined, rateLimitPerMinute: 60, trustProxy: false, csvDirs: ['/srv/bat/csv'] });
+  t.deepEqual(d, { authToken: undefined, rateLimitPerMinute: 60, trustProxy: false, csvDirs: ['/srv/bat/csv'], maxUploadBytes: 100 * 1024 * 1024, uploadDir: '/srv/bat/uploads' });
   const c = loadConfig({ DATA_DIR: '/srv/bat', WEBHOOK_AUTH_TOKEN: 'tok', WEBHOOK_RATE_LIMIT: '0', TRUST_PROXY: '2', CSV_ALLOWED_DIRS: '/a, /b/c ,' }).api;
-  t.deepEqual(c, { authToken: 'tok', rateLimitPerMinute: 0, trustProxy: 2, csvDirs: ['/srv/bat/csv', '/a', '/b/c'] });
+  t.like(c, { authToken: 'tok', rateLimitPerMinute: 0, trustProxy: 2, csvDirs: ['/srv/bat/csv', '/a', '/b/c'] });
   t.is(loadConfig({ TRUST_PROXY: 'TRUE' }).api.trustProxy, true);
   t.is(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8' }).api.trustProxy, 'loopback, 10.0.0.0/8');
   t.throws(() => loadConfig({ WEBHOOK_RATE_LIMIT: 'fast' }), { instanceOf: ConfigError, message: /WEBHOOK_RATE_LIMIT="fast"/ });

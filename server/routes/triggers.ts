@@ -15,7 +15,7 @@ const BATCH_STARTS_AT_ONCE = 4;
 
 type TriggerOptions = Omit<z.output<typeof TriggerOptionsSchema>, 'dry_run'>;
 
-const jobRequest = (o: TriggerOptions): JobRequest => ({
+export const jobRequest = (o: TriggerOptions): JobRequest => ({
   jobName: o.job_name,
   resume: o.resume,
   forceRestart: o.force_restart,
@@ -24,7 +24,7 @@ const jobRequest = (o: TriggerOptions): JobRequest => ({
   triggeredBy: 'api',
 });
 
-function started(info: JobHandleInfo, csvFile: string): z.output<typeof JobStartedSchema> {
+export function started(info: JobHandleInfo, csvFile: string): z.output<typeof JobStartedSchema> {
   return {
     job_id: info.jobId,
     workflow_id: info.workflowId,
