@@ -11,7 +11,7 @@ import { freshPostgres, startScenario, tempDir, testConfig } from './helpers/pla
 
 const jobCount = async (db: { query<T>(sql: string): Promise<T[]> }) => (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs'))[0]!.n;
 
-test('the backup Schedule backs up the embedded store; restore brings the data back', async (t) => {
+test.serial('the backup Schedule backs up the embedded store; restore brings the data back', async (t) => {
   const { target, p } = await startScenario(t, { env: { DATABASE_BACKUP_INTERVAL_HOURS: '24', BACKUP_KEEP: '2' } });
   const file = path.join(tempDir(), 'kept.csv');
   writeFileSync(file, csvOfUrls(target.url, 5));
@@ -50,7 +50,7 @@ test('the backup Schedule backs up the embedded store; restore brings the data b
 
 });
 
-test('schedule off (DATABASE_BACKUP_INTERVAL_HOURS=0) removes it', async (t) => {
+test.serial('schedule off (DATABASE_BACKUP_INTERVAL_HOURS=0) removes it', async (t) => {
   const { p } = await startScenario(t, { env: { DATABASE_BACKUP_INTERVAL_HOURS: '0.5' } });
   t.is(await ensureBackupSchedule(p.client, p.config), 'created');
   const off = { ...p.config, backup: { intervalHours: 0, keep: 7 } };
@@ -60,7 +60,7 @@ test('schedule off (DATABASE_BACKUP_INTERVAL_HOURS=0) removes it', async (t) => 
 
 for (const preferTableExport of [false, true]) {
   const method = preferTableExport ? 'table-export' : 'pg_dump';
-  test(`Postgres backup by ${method}: back up, change, restore, the data is back`, async (t) => {
+  test.serial(`Postgres backup by ${method}: back up, change, restore, the data is back`, async (t) => {
     const { target, p } = await startScenario(t, { store: 'postgres' });
     const file = path.join(tempDir(), 'pg.csv');
     writeFileSync(file, csvOfUrls(target.url, 7));
@@ -84,7 +84,7 @@ for (const preferTableExport of [false, true]) {
   });
 }
 
-test('a corrupt embedded-store backup is refused and the store is left as it was', async (t) => {
+test.serial('a corrupt embedded-store backup is refused and the store is left as it was', async (t) => {
   const dataDir = tempDir();
   const db = await openStore(testConfig({ DATA_DIR: dataDir }));
   await db.query(`INSERT INTO files (file_hash, file_path, file_size) VALUES ('kept', '/x', 1)`);
@@ -100,7 +100,7 @@ test('a corrupt embedded-store backup is refused and the store is left as it was
   t.deepEqual(await after.query('SELECT file_hash FROM files'), [{ file_hash: 'kept' }]);
 });
 
-test('restore refuses what it cannot do, naming why (exit 2)', async (t) => {
+test.serial('restore refuses what it cannot do, naming why (exit 2)', async (t) => {
   const dir = tempDir();
   const pglite = path.join(dir, 'bulk-backup-pglite-x.tar.gz');
   writeFileSync(pglite, 'not really');
