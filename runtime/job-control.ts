@@ -13,7 +13,7 @@ import { cancelSignal, csvJob, pauseSignal, resumeSignal, retryFailedUpdate } fr
 export type JobControlProblem = 'not_found' | 'not_running' | 'nothing_to_retry' | 'unsent_rows' | 'no_worker';
 
 /** How long a retry request waits for the running job's answer, or for a finishing one to close. */
-const ASK_TIMEOUT_MS = 10_000;
+const ASK_TIMEOUT_MS = 30_000;
 
 /** A pause, resume, cancel or retry that cannot be done; `problem` lets the API pick its status code. */
 export class JobControlError extends Error {

@@ -73,20 +73,23 @@ export const jobRoutes = [
       const db = requireDb(deps);
       const job = await knownJob(db, params.job_id);
       const active = ['queued', 'running', 'paused'].includes(job.status);
-      const [counts, progress] = await Promise.all([countRows(db, job.job_id), active ? jobProgress(deps.client, job.job_id) : null]);
-      const live = progress
-        ? { status: progress.status, total_rows: progress.totalRows, succeeded: progress.succeeded, failed: progress.failed, invalid_rows: progress.invalid }
-        : {};
+      const progress = active ? await jobProgress(deps.client, job.job_id) : null;
+      // Running: the workflow knows the counts. Finished: the record's are final. Neither (no
+      // worker answers now): count the rows, the one case that reads them all.
+      const counts = progress ?? (active ? await countRows(db, job.job_id) : { succeeded: job.succeeded, failed: job.failed, invalid: job.invalid_rows });
+      const totalRows = progress ? progress.totalRows : job.total_rows;
+      const processed = counts.succeeded + counts.failed + counts.invalid;
       return {
         status: 200,
         json: {
           ...jobJson(job),
-          // Stored counts are final ones; while the job runs its workflow knows better.
+          status: progress?.status ?? job.status,
+          total_rows: totalRows,
           succeeded: counts.succeeded,
           failed: counts.failed,
-          ...live,
-          processed_rows: progress ? progress.processedRows : counts.succeeded + counts.failed + counts.invalid,
-          pending_rows: counts.pending,
+          invalid_rows: counts.invalid,
+          processed_rows: processed,
+          pending_rows: totalRows === null ? 0 : Math.max(0, totalRows - processed),
           rows_per_second: progress ? progress.rowsPerSecond : null,
           paused: progress?.paused ?? false,
           hosts: (progress?.hosts ?? []).map(hostJson),
