@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import { bearerAuth } from './auth.ts';
+import { asApiProblem } from './job-problems.ts';
 import { createMetrics } from './metrics.ts';
 import { ApiProblem, sendProblem } from './problem.ts';
 import type { ApiDeps, Route } from './route.ts';
@@ -16,9 +17,10 @@ export type { ApiDeps } from './route.ts';
 /** Bodies above this are refused (413) before they are parsed. */
 const MAX_BODY = '1mb';
 
-/** Body-parser failures (malformed JSON, too large, bad charset) as problems; anything else is a 500. */
+/** Job start/control errors and body-parser failures (malformed JSON, too large, bad charset) as problems; anything else is a 500. */
 function problemFor(err: unknown): ApiProblem | null {
-  if (err instanceof ApiProblem) return err;
+  const known = asApiProblem(err);
+  if (known instanceof ApiProblem) return known;
   const e = err as { type?: string; status?: number; message?: string };
   if (e.type === 'entity.too.large') return new ApiProblem(413, 'body-too-large', `the request body is over ${MAX_BODY.replace('mb', ' MiB')}`);
   if (e.type === 'entity.parse.failed') return new ApiProblem(400, 'malformed-json', `the request body is not valid JSON: ${e.message ?? 'parse error'}`);

@@ -1,5 +1,4 @@
 import { controlJob, retryFailedRows, type JobAction } from '../../runtime/job-control.ts';
-import { asApiProblem } from '../job-problems.ts';
 import { requireDb, route } from '../route.ts';
 import { JobIdParamsSchema, JobSignalledSchema, RetryFailedSchema } from '../schemas.ts';
 
@@ -22,9 +21,7 @@ export const jobControlRoutes = [
         409: { description: 'The job is not running' },
       },
       async handle({ params, deps }) {
-        const status = await controlJob(deps.client, params.job_id, action).catch((err: unknown) => {
-          throw asApiProblem(err);
-        });
+        const status = await controlJob(deps.client, params.job_id, action);
         return { status: 202, json: { job_id: params.job_id, status } };
       },
     }),
@@ -40,9 +37,7 @@ export const jobControlRoutes = [
       409: { description: 'No failed rows, or unsent rows that a resume must send first' },
     },
     async handle({ params, deps }) {
-      const r = await retryFailedRows(deps.client, requireDb(deps), deps.config, params.job_id).catch((err: unknown) => {
-        throw asApiProblem(err);
-      });
+      const r = await retryFailedRows(deps.client, requireDb(deps), deps.config, params.job_id);
       return { status: 202, json: { job_id: params.job_id, status: r.status, failed_rows: r.failedRows, run_id: r.runId } };
     },
   }),

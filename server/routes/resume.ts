@@ -6,7 +6,6 @@ import { getJob, lockFileHash } from '../../store/jobs-repo.ts';
 import { deleteJob, unfinishedJobs } from '../../store/job-queries.ts';
 import { countRows } from '../../store/rows-repo.ts';
 import { confineCsvPath } from '../csv-path.ts';
-import { asApiProblem } from '../job-problems.ts';
 import { ApiProblem } from '../problem.ts';
 import { requireDb, route, type ApiDeps } from '../route.ts';
 import { CsvFileBodySchema, ResumeClearSchema, ResumeStatsSchema, ResumeStatusSchema } from '../schemas.ts';
@@ -16,9 +15,7 @@ const DAY_S = 86_400;
 /** The file a resume request names, and the job id its content maps to. */
 async function fileJob(deps: ApiDeps, csvFile: string) {
   const filePath = await confineCsvPath(csvFile, deps.config.api.csvDirs);
-  await checkJobFile(filePath).catch((err: unknown) => {
-    throw asApiProblem(err);
-  });
+  await checkJobFile(filePath);
   const { hash } = await hashFile(filePath);
   return { filePath, hash, jobId: jobIdFor(hash) };
 }

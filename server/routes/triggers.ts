@@ -41,11 +41,7 @@ export function started(info: JobHandleInfo, csvFile: string): z.output<typeof J
 
 async function trigger(deps: ApiDeps, csvFile: string, options: TriggerOptions) {
   const filePath = await confineCsvPath(csvFile, deps.config.api.csvDirs);
-  try {
-    return started(await startJob(deps.client, deps.config, filePath, jobRequest(options)), filePath);
-  } catch (err) {
-    throw asApiProblem(err);
-  }
+  return started(await startJob(deps.client, deps.config, filePath, jobRequest(options)), filePath);
 }
 
 export const triggerRoutes = [
@@ -65,9 +61,7 @@ export const triggerRoutes = [
       const { csv_file, dry_run, ...options } = body;
       if (!dry_run) return { status: 202, json: await trigger(deps, csv_file, options) };
       const filePath = await confineCsvPath(csv_file, deps.config.api.csvDirs);
-      await checkJobFile(filePath).catch((err: unknown) => {
-        throw asApiProblem(err);
-      });
+      await checkJobFile(filePath);
       const report = await dryRun(filePath).catch((err: unknown) => {
         throw err instanceof CsvFormatError ? new ApiProblem(422, 'invalid-csv', `${filePath}: ${err.message}`) : err;
       });
@@ -91,7 +85,8 @@ export const triggerRoutes = [
           limit(async () => {
             try {
               return await trigger(deps, csvFile, options);
-            } catch (err) {
+            } catch (thrown) {
+              const err = asApiProblem(thrown);
               if (err instanceof ApiProblem) return { csv_file: csvFile, error: err.message, status_code: err.status };
               deps.log(`trigger/batch: ${csvFile}: ${(err as Error).message}`);
               return { csv_file: csvFile, error: 'the job could not be started', status_code: 500 };

@@ -2,7 +2,6 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { startJob } from '../../runtime/jobs.ts';
-import { asApiProblem } from '../job-problems.ts';
 import { parse, route } from '../route.ts';
 import { JobStartedSchema, UploadFormSchema, UploadOptionsSchema } from '../schemas.ts';
 import { receiveUpload } from '../upload.ts';
@@ -33,7 +32,7 @@ export const uploadRoutes = [
         return { status: 202, json: started(info, upload.file) };
       } catch (err) {
         await rm(upload.file, { force: true });
-        throw asApiProblem(err);
+        throw err;
       }
     },
   }),
