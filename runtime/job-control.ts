@@ -8,12 +8,11 @@ import { jobSearchAttributes } from '../core/search-attributes.ts';
 import type { Database } from '../store/database.ts';
 import { fileSize, getJob } from '../store/jobs-repo.ts';
 import { countRows } from '../store/rows-repo.ts';
+import { WORKER_ANSWER_TIMEOUT_MS } from './jobs.ts';
 import { cancelSignal, csvJob, pauseSignal, resumeSignal, retryFailedUpdate } from '../workflows/csv-job.ts';
 
 export type JobControlProblem = 'not_found' | 'not_running' | 'nothing_to_retry' | 'unsent_rows' | 'no_worker';
 
-/** How long a retry request waits for the running job's answer, or for a finishing one to close. */
-const ASK_TIMEOUT_MS = 30_000;
 
 /** A pause, resume, cancel or retry that cannot be done; `problem` lets the API pick its status code. */
 export class JobControlError extends Error {
@@ -32,12 +31,12 @@ const SIGNALS = { pause: pauseSignal, resume: resumeSignal, cancel: cancelSignal
 /** The status the job is heading to once its workflow takes the signal (within about a second). */
 const HEADING_TO: Record<JobAction, JobStatus> = { pause: 'paused', resume: 'running', cancel: 'cancelled' };
 
-async function workflowExists(client: Client, jobId: string): Promise<boolean> {
+/** Whether the job's workflow (its latest run) is running, has closed, or was never started. */
+export async function workflowState(client: Client, jobId: string): Promise<'running' | 'closed' | 'unknown'> {
   try {
-    await client.workflow.getHandle(jobId).describe();
-    return true;
+    return (await client.workflow.getHandle(jobId).describe()).status.name === 'RUNNING' ? 'running' : 'closed';
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
+    if (err instanceof WorkflowNotFoundError) return 'unknown';
     throw err;
   }
 }
@@ -49,7 +48,7 @@ export async function controlJob(client: Client, jobId: string, action: JobActio
     return HEADING_TO[action];
   } catch (err) {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
-    if (await workflowExists(client, jobId)) throw new JobControlError('not_running', `job ${jobId} is not running: only a running job can ${action}`);
+    if ((await workflowState(client, jobId)) !== 'unknown') throw new JobControlError('not_running', `job ${jobId} is not running: only a running job can ${action}`);
     throw new JobControlError('not_found', `no job ${jobId}`);
   }
 }
@@ -73,11 +72,11 @@ export async function retryFailedRows(client: Client, db: Database, config: Conf
   /** True when the running job took the retry; false when it has finished (or is finishing). */
   const askRunning = async (): Promise<boolean> => {
     try {
-      await client.connection.withDeadline(Date.now() + ASK_TIMEOUT_MS, () => handle.executeUpdate(retryFailedUpdate));
+      await client.connection.withDeadline(Date.now() + WORKER_ANSWER_TIMEOUT_MS, () => handle.executeUpdate(retryFailedUpdate));
       return true;
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return false;
-      if (isGrpcDeadlineError(err)) throw new JobControlError('no_worker', `job ${jobId} runs but no worker answered within ${ASK_TIMEOUT_MS / 1000}s`);
+      if (isGrpcDeadlineError(err)) throw new JobControlError('no_worker', `job ${jobId} runs but no worker answered within ${WORKER_ANSWER_TIMEOUT_MS / 1000}s`);
       throw err;
     }
   };
@@ -88,7 +87,7 @@ export async function retryFailedRows(client: Client, db: Database, config: Conf
     throw new JobControlError('unsent_rows', `job ${jobId} (${job.status}) still has ${counts.pending} rows not sent: trigger its file again to resume it, then retry its failed rows`);
   }
   // A run that refused because it was finishing closes within moments.
-  await client.connection.withDeadline(Date.now() + ASK_TIMEOUT_MS, () => handle.result()).catch(() => undefined);
+  await client.connection.withDeadline(Date.now() + WORKER_ANSWER_TIMEOUT_MS, () => handle.result()).catch(() => undefined);
   const input: JobInput = {
     jobId,
     jobName: job.job_name,

@@ -13,8 +13,8 @@ import { claimUpdate, csvJob } from '../workflows/csv-job.ts';
 
 export type JobStartProblem = 'invalid_request' | 'not_found' | 'not_a_file' | 'invalid_csv' | 'no_worker';
 
-/** How long a trigger waits for a worker to take the job before saying none is running. */
-const CLAIM_TIMEOUT_MS = 30_000;
+/** How long a trigger (or a retry request) waits for a worker to answer before saying none is running. */
+export const WORKER_ANSWER_TIMEOUT_MS = 30_000;
 
 /** A trigger that cannot start a job; `problem` lets the API pick its status code. */
 export class JobStartError extends Error {
@@ -77,7 +77,7 @@ export async function startJob(client: Client, config: Config, file: string, req
   let claim;
   let update;
   try {
-    ({ claim, update } = await client.connection.withDeadline(Date.now() + CLAIM_TIMEOUT_MS, async () => {
+    ({ claim, update } = await client.connection.withDeadline(Date.now() + WORKER_ANSWER_TIMEOUT_MS, async () => {
       const u = await client.workflow.startUpdateWithStart(claimUpdate, {
         args: [input.startRequestId],
         startWorkflowOperation: start,
@@ -89,7 +89,7 @@ export async function startJob(client: Client, config: Config, file: string, req
     if (isGrpcDeadlineError(err) || (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) {
       throw new JobStartError(
         'no_worker',
-        `job ${jobId} is queued, but no worker took it within ${CLAIM_TIMEOUT_MS / 1000}s: start the platform (npm start) or a worker (npm run worker) for task queue "${config.temporal.taskQueue}"`,
+        `job ${jobId} is queued, but no worker took it within ${WORKER_ANSWER_TIMEOUT_MS / 1000}s: start the platform (npm start) or a worker (npm run worker) for task queue "${config.temporal.taskQueue}"`,
       );
     }
     throw err;

@@ -1,6 +1,6 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { jobIdFor } from '../../core/job-id.ts';
 import { hashFile } from '../../activities/csv-file.ts';
+import { workflowState } from '../../runtime/job-control.ts';
 import { checkJobFile } from '../../runtime/jobs.ts';
 import { getJob, lockFileHash } from '../../store/jobs-repo.ts';
 import { deleteJob, unfinishedJobs } from '../../store/job-queries.ts';
@@ -18,15 +18,6 @@ async function fileJob(deps: ApiDeps, csvFile: string) {
   await checkJobFile(filePath);
   const { hash } = await hashFile(filePath);
   return { filePath, hash, jobId: jobIdFor(hash) };
-}
-
-async function isRunning(deps: ApiDeps, jobId: string): Promise<boolean> {
-  try {
-    return (await deps.client.workflow.getHandle(jobId).describe()).status.name === 'RUNNING';
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
 }
 
 export const resumeRoutes = [
@@ -77,7 +68,7 @@ export const resumeRoutes = [
         const job = await getJob(tx, jobId);
         if (!job) return 'no unfinished job for this file';
         if (job.status === 'completed') return `already delivered by ${jobId}; use force_restart to send it again`;
-        if (await isRunning(deps, jobId)) {
+        if ((await workflowState(deps.client, jobId)) === 'running') {
           throw new ApiProblem(409, 'job-running', `job ${jobId} is running: cancel it before clearing its progress`, { cleared: false, reason: 'job is running' });
         }
         await deleteJob(tx, jobId);
