@@ -1,5 +1,6 @@
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { keepNewest } from '../store/keep-newest.ts';
 
 /** Where a job's report is, in the reports folder. */
 export const reportPathFor = (dataDir: string, jobId: string) => path.join(path.resolve(dataDir, 'reports'), `${jobId}.json`);
@@ -10,14 +11,5 @@ export async function writeReport(reportPath: string, report: unknown, keep: num
   await mkdir(dir, { recursive: true });
   await writeFile(`${reportPath}.tmp`, JSON.stringify(report, null, 2));
   await rename(`${reportPath}.tmp`, reportPath);
-  await pruneReports(dir, keep);
-}
-
-/** Deletes all but the newest `keep` reports (by modification time). */
-export async function pruneReports(dir: string, keep: number): Promise<void> {
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
-  if (names.length <= keep) return;
-  const dated = await Promise.all(names.map(async (n) => ({ n, mtime: (await stat(path.join(dir, n)).catch(() => null))?.mtimeMs ?? 0 })));
-  dated.sort((a, b) => b.mtime - a.mtime || b.n.localeCompare(a.n));
-  await Promise.all(dated.slice(keep).map(({ n }) => rm(path.join(dir, n), { force: true })));
+  await keepNewest(dir, keep, (name) => name.endsWith('.json'));
 }

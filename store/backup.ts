@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Database } from './database.ts';
+import { keepNewest } from './keep-newest.ts';
 import { exportTables } from './table-export.ts';
 
 const run = promisify(execFile);
@@ -61,14 +62,6 @@ export async function backupDatabase(
     await exportTables(db, tmp);
   }
   await rename(tmp, file);
-  await pruneBackups(opts.dir, opts.keep);
+  await keepNewest(opts.dir, opts.keep, (name) => BACKUP_NAME.test(name));
   return { file, method, bytes: (await stat(file)).size };
-}
-
-/** Deletes all but the newest `keep` backup files (by modification time). */
-async function pruneBackups(dir: string, keep: number): Promise<void> {
-  const names = (await readdir(dir)).filter((n) => BACKUP_NAME.test(n));
-  const dated = await Promise.all(names.map(async (n) => ({ n, mtime: (await stat(path.join(dir, n))).mtimeMs })));
-  dated.sort((a, b) => b.mtime - a.mtime || b.n.localeCompare(a.n));
-  await Promise.all(dated.slice(keep).map(({ n }) => rm(path.join(dir, n), { force: true })));
 }
