@@ -40,11 +40,14 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   const { delivery, jobId } = input;
   const last = ctx.info.heartbeatDetails as DispatchHeartbeat | undefined;
   const startAt = Math.max(input.resumeAt, last?.lowWaterMark ?? input.from);
-  const limiters = new HostLimiters(limiterSettings(delivery), last?.limiters ?? input.limiters);
+  // The job's other in-flight batches (BATCH_WINDOW) share each host's pace and MAX_WORKERS with this one.
+  const shares = input.shares;
+  const limiters = new HostLimiters(limiterSettings(delivery), last?.limiters ?? input.limiters, shares);
+  const maxInFlight = Math.max(1, Math.floor(delivery.maxWorkers / shares));
   const rows = await pendingRows(db, jobId, startAt, input.to);
   const deadline = Date.now() + delivery.batchSliceMs;
   // Every sender may be waiting on the signal (slot, backoff) at once.
-  setMaxListeners(SENDERS_PER_WORKER * delivery.maxWorkers + 10, ctx.cancellationSignal);
+  setMaxListeners(SENDERS_PER_WORKER * maxInFlight + 10, ctx.cancellationSignal);
 
   const indexOf = new Map(rows.map((r, i) => [r.rowNumber, i]));
   const stored = new Uint8Array(rows.length);
@@ -83,7 +86,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
     jobId,
     dispatcher,
     limiters,
-    inFlight: pLimit(delivery.maxWorkers),
+    inFlight: pLimit(maxInFlight),
     deferAfter: deadline,
     maxRetries: delivery.maxRetries,
     requestTimeoutMs: delivery.requestTimeoutMs,
@@ -114,7 +117,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   };
 
   try {
-    await Promise.all(Array.from({ length: Math.min(SENDERS_PER_WORKER * delivery.maxWorkers, rows.length) }, sender));
+    await Promise.all(Array.from({ length: Math.min(SENDERS_PER_WORKER * maxInFlight, rows.length) }, sender));
   } finally {
     clearInterval(timer);
     while (writing || (buffer.length > 0 && writeError === null)) await flush();

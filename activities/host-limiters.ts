@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptSignal, Grant, LimiterSnapshots } from '../core/limiter/context.ts';
 import { persistHostLimiter, startHostLimiter, type HostLimiterActor } from '../core/limiter/machine.ts';
 import type { LimiterSettings } from '../core/limiter/settings.ts';
+import { scaleSettings, scaleSnapshots } from '../core/limiter/share.ts';
 import { trackedSnapshots } from '../core/limiter/view.ts';
 
 /** Healthy answers are told to the limiter together, at most this long after the first of them. */
@@ -36,14 +37,22 @@ export function originOf(url: string): string {
 /**
  * The live limiters of one dispatch slice, one per target origin, resumed from the snapshots the
  * last slice (or heartbeat) left. The statechart decides; this feeds it the clock and waits.
+ * With `shares` batches of the job in flight, this one paces at 1/shares of each host's rate;
+ * snapshots come in and go out at the whole host's rate.
  */
 export class HostLimiters {
   private readonly hosts = new Map<string, Host>();
+  private readonly settings: LimiterSettings;
+  private readonly restored: LimiterSnapshots;
 
   constructor(
-    private readonly settings: LimiterSettings,
-    private readonly restored: LimiterSnapshots,
-  ) {}
+    settings: LimiterSettings,
+    restored: LimiterSnapshots,
+    private readonly shares = 1,
+  ) {
+    this.settings = scaleSettings(settings, 1 / shares);
+    this.restored = scaleSnapshots(restored, 1 / shares);
+  }
 
   private hostFor(origin: string): Host {
     let host = this.hosts.get(origin);
@@ -117,6 +126,6 @@ export class HostLimiters {
       this.flushOk(host);
       all[origin] = persistHostLimiter(host.actor);
     }
-    return trackedSnapshots(all, Date.now());
+    return scaleSnapshots(trackedSnapshots(all, Date.now()), this.shares);
   }
 }

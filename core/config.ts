@@ -29,6 +29,7 @@ const envSchema = z.object({
   RESUME_MAX_AGE_DAYS: num(7, { check: (n) => n > 0, expected: 'a number of days > 0' }),
   JOB_NAME: text(),
   BATCH_SLICE_SECONDS: seconds(1, 0.05),
+  BATCH_WINDOW: int(undefined, 1, 64),
   HEARTBEAT_TIMEOUT: seconds(30, 1),
   CONTINUE_AS_NEW_AFTER_BATCHES: int(500, 1),
   WATCH_ENABLED: bool(true),
@@ -113,6 +114,9 @@ export interface Config {
   };
 }
 
+/** BATCH_WINDOW when unset and TEMPORAL_ADDRESS points at a cluster shared by several workers. */
+export const SCALE_OUT_BATCH_WINDOW = 4;
+
 /** What the dispatch activity needs; travels with each job so a job keeps the settings it started with. */
 export interface DeliveryConfig {
   maxWorkers: number;
@@ -131,6 +135,11 @@ export interface DeliveryConfig {
   retryMaxDelayMs: number;
   /** How long one dispatch activity runs before it reports back (progress, pause and cancel points). */
   batchSliceMs: number;
+  /**
+   * Batch activities of one job in flight at once (any worker may run each). They share the job's
+   * MAX_WORKERS and every host's pace, so a wider window spreads the work, not the load on a host.
+   */
+  batchWindow: number;
   heartbeatTimeoutMs: number;
   continueAsNewAfterBatches: number;
 }
@@ -187,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryBaseDelayMs: Math.round(e.RETRY_BASE_DELAY * 1000),
       retryMaxDelayMs: Math.round(e.RETRY_MAX_DELAY * 1000),
       batchSliceMs: Math.round(e.BATCH_SLICE_SECONDS * 1000),
+      // All-in-one has one worker to run batches; against a cluster, several workers can share a job.
+      batchWindow: e.BATCH_WINDOW ?? (e.TEMPORAL_ADDRESS ? SCALE_OUT_BATCH_WINDOW : 1),
       heartbeatTimeoutMs: Math.round(e.HEARTBEAT_TIMEOUT * 1000),
       continueAsNewAfterBatches: e.CONTINUE_AS_NEW_AFTER_BATCHES,
     },

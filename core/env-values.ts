@@ -47,7 +47,7 @@ export const num = <F extends number | undefined>(fallback: F, rule: NumberRule)
       return n;
     });
 
-export const int = (fallback: number, min: number, max?: number) => num(fallback, wholeNumber(min, max));
+export const int = <F extends number | undefined>(fallback: F, min: number, max?: number) => num(fallback, wholeNumber(min, max));
 export const seconds = <F extends number | undefined>(fallback: F, min = 0) => num(fallback, secondsAtLeast(min));
 export const text = (fallback?: string) =>
   z

@@ -42,11 +42,8 @@ export const emptyCounts = (): RowCounts => ({ pending: 0, succeeded: 0, failed:
 export interface CarriedState {
   claim: ClaimResult;
   totalRows: number;
-  /** The batch being worked on, [batchFrom, batchTo); rows below it are settled. */
-  batchFrom: number;
-  batchTo: number;
-  /** Where the next dispatch in that batch starts (its low-water mark). */
-  resumeAt: number;
+  /** The batches not yet done and the first row not yet in one; rows below the first batch are settled. */
+  window: WindowState;
   settled: RowCounts;
   paused: boolean;
   /** A retry of the failed rows was asked for and not yet done. */
@@ -55,6 +52,27 @@ export interface CarriedState {
   progressNotified: number;
   /** Per target host, the rate limiter's persisted state. */
   limiters: LimiterSnapshots;
+}
+
+/** Rows [from, to) handed to dispatch activities until each has a final outcome. */
+export interface OpenBatch {
+  from: number;
+  to: number;
+  /** Where its next dispatch starts (the low-water mark of the last one). */
+  resumeAt: number;
+  /** Its rows' counts as the store had them after the last dispatch. */
+  counts: RowCounts;
+  /** Every row left waits on a held host: not dispatched again before this (epoch ms). */
+  notBefore: number;
+}
+
+/** What continue-as-new carries: nothing is in flight then. */
+export interface WindowState {
+  open: OpenBatch[];
+  /** The first row not yet in a batch. */
+  nextFrom: number;
+  /** Rows per new batch: CSV_CHUNK_SIZE, or wider once a batch had to grow. */
+  size: number;
 }
 
 export type ClaimDecision = 'fresh' | 'resume' | 'already_delivered';
@@ -96,6 +114,8 @@ export interface DispatchInput {
   resumeAt: number;
   delivery: DeliveryConfig;
   limiters: LimiterSnapshots;
+  /** Batches of the job in flight with this one (BATCH_WINDOW at most): each gets that share of every host's pace and of MAX_WORKERS. */
+  shares: number;
 }
 
 export interface DispatchResult {

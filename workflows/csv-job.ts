@@ -18,11 +18,13 @@ import {
 import type { Activities } from '../activities/index.ts';
 import type { DeliveryConfig } from '../core/config.ts';
 import type { JobStatus } from '../core/job-status.ts';
-import { emptyCounts, type ClaimResult, type JobInput, type JobProgress, type RowCounts } from '../core/job-types.ts';
+import { emptyCounts, type ClaimResult, type JobInput, type JobProgress, type OpenBatch, type RowCounts } from '../core/job-types.ts';
 import { JOB_STATUS } from '../core/search-attributes.ts';
 import { FILE_FAILURES } from '../core/failures.ts';
 import type { LimiterSnapshots } from '../core/limiter/context.ts';
 import { hostViews } from '../core/limiter/view.ts';
+import { mergeReturned } from '../core/limiter/share.ts';
+import { BatchWindow } from './batch-window.ts';
 import { jobNotifications } from './job-notifications.ts';
 
 export const pauseSignal = defineSignal('pause');
@@ -60,12 +62,6 @@ function activitiesFor(delivery: DeliveryConfig) {
   };
 }
 
-/**
- * A batch whose remaining rows all wait on held hosts doubles, up to this many chunks
- * (CSV_CHUNK_SIZE rows each), so other hosts' rows go on meanwhile; past that the job waits.
- */
-const MAX_BATCH_CHUNKS = 10;
-
 const add = (a: RowCounts, b: RowCounts): RowCounts => ({
   pending: a.pending + b.pending,
   succeeded: a.succeeded + b.succeeded,
@@ -82,11 +78,10 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   const carried = input.carried;
   let claim: ClaimResult | undefined = carried?.claim;
   let totalRows: number | null = carried?.totalRows ?? null;
-  let batchFrom = carried?.batchFrom ?? 1;
-  let batchTo = carried?.batchTo ?? 0;
-  let resumeAt = carried?.resumeAt ?? 1;
+  /** The first row to send when the job starts afresh or resumes; carried runs have their window. */
+  let resumeFrom = 1;
+  let batchWindow: BatchWindow | null = null;
   let settled = carried?.settled ?? emptyCounts();
-  let current = emptyCounts();
   let limiters: LimiterSnapshots = carried?.limiters ?? {};
   let paused = carried?.paused ?? false;
   let cancelRequested = false;
@@ -95,8 +90,9 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
   let rate = { perSecond: 0, atMs: Date.now(), processed: 0 };
   const notifications = jobNotifications(input, carried?.progressNotified ?? 0);
 
+  const openCounts = () => batchWindow?.openCounts() ?? emptyCounts();
   const processed = () => {
-    const all = add(settled, current);
+    const all = add(settled, openCounts());
     return all.succeeded + all.failed + all.invalid;
   };
 
@@ -114,7 +110,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     },
   });
   setHandler(progressQuery, (): JobProgress => {
-    const all = add(settled, current);
+    const all = add(settled, openCounts());
     return {
       jobId: input.jobId,
       jobName: input.jobName,
@@ -146,7 +142,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     status,
     alreadyDelivered,
     deliveredBy: claim?.deliveredBy ?? null,
-    counts: add(settled, current),
+    counts: add(settled, openCounts()),
     totalRows: totalRows ?? 0,
     reportPath,
   });
@@ -156,7 +152,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       claim = await claimActs.claimJob(input);
       if (claim.decision === 'resume') {
         totalRows = claim.totalRows;
-        batchFrom = resumeAt = claim.resumedFromRow ?? 1;
+        resumeFrom = claim.resumedFromRow ?? 1;
         settled = claim.settled;
       }
       if (claim.decision !== 'already_delivered') {
@@ -174,66 +170,75 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       await setStatus('running');
     }
 
-    const chunk = input.delivery.chunkSize;
-    const lastRow = totalRows;
-    const batchEnd = (from: number, size: number) => Math.min(from + size, lastRow + 1);
-    if (batchTo <= batchFrom) batchTo = batchEnd(batchFrom, chunk);
-    let batches = 0;
-    /** A retry asked for while the job ran: its failed rows go back to pending and the loop goes on from the first. */
+    const limits = { chunk: input.delivery.chunkSize, width: input.delivery.batchWindow, lastRow: totalRows, sliceMs: input.delivery.batchSliceMs };
+    batchWindow = carried?.window ? new BatchWindow(carried.window, limits) : BatchWindow.starting(resumeFrom, limits);
+    let dispatched = 0;
+    let completions = 0;
+    let failure: unknown = null;
+    /** A batch activity; its result joins the job's counts and limiters whichever worker ran it. */
+    const launch = (into: BatchWindow, batch: OpenBatch, shares: number) => {
+      const launchedWith = limiters;
+      work
+        .dispatchBatch({ jobId: input.jobId, from: batch.from, to: batch.to, resumeAt: batch.resumeAt, delivery: input.delivery, limiters: launchedWith, shares })
+        .then((r) => {
+          limiters = mergeReturned(limiters, launchedWith, r.limiters);
+          const done = into.settle(batch, r, Date.now());
+          if (done) settled = add(settled, done);
+        })
+        .catch((err: unknown) => void (failure ??= err))
+        .finally(() => void (completions += 1));
+    };
+    /** A retry asked for while the job ran: its failed rows go back to pending and the window starts again from the first. */
     const requeueFailed = async (): Promise<boolean> => {
       if (!retryFailedRequested || cancelRequested) return false;
       retryFailedRequested = false;
-      const again = await work.requeueFailed(input.jobId, lastRow);
+      const again = await work.requeueFailed(input.jobId, limits.lastRow);
       if (again.requeued === 0) return false;
       settled = again.settled;
-      current = emptyCounts();
+      batchWindow = BatchWindow.starting(again.resumedFromRow, limits);
       rate = { perSecond: 0, atMs: Date.now(), processed: processed() };
-      batchFrom = resumeAt = again.resumedFromRow;
-      batchTo = batchEnd(batchFrom, chunk);
       return true;
     };
     for (;;) {
-      while (batchFrom <= totalRows) {
-        if (paused && !cancelRequested) {
-          await setStatus('paused');
-          await condition(() => !paused || cancelRequested);
-          if (!cancelRequested) await setStatus('running');
+      while (!batchWindow.finished) {
+        const dueToContinue = dispatched >= input.delivery.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested;
+        if (!paused && !cancelRequested && !dueToContinue && failure === null) {
+          const due = batchWindow.launchable(Date.now());
+          // Each batch paces at its share of every host: the batches in flight once these start.
+          for (const batch of due) launch(batchWindow, batch, batchWindow.inFlight);
+          dispatched += due.length;
         }
-        if (cancelRequested) break;
-        const r = await work.dispatchBatch({ jobId: input.jobId, from: batchFrom, to: batchTo, resumeAt, delivery: input.delivery, limiters });
-        limiters = r.limiters;
-        // A batch that had to grow stays that wide: the held host's rows are likely spread on.
-        const size = Math.max(chunk, batchTo - batchFrom);
-        if (r.done) {
-          settled = add(settled, r.rangeCounts);
-          current = emptyCounts();
-          batchFrom = resumeAt = batchTo;
-          batchTo = batchEnd(batchFrom, size);
-        } else {
-          current = r.rangeCounts;
-          resumeAt = r.lowWaterMark;
-          if (r.heldUntil !== null) {
-            // Rows past a held one went out, so rows further on may too. Otherwise wait out a hold
-            // longer than a slice here (pause and cancel still answer); a shorter one the next slice absorbs.
-            const holdMs = r.heldUntil - Date.now();
-            const maxSize = chunk * MAX_BATCH_CHUNKS;
-            if (r.sentPastHeld > 0 && batchTo <= totalRows && size < maxSize) batchTo = batchEnd(batchFrom, Math.min(2 * size, maxSize));
-            else if (holdMs > input.delivery.batchSliceMs) await condition(() => paused || cancelRequested, holdMs);
+        if (batchWindow.inFlight === 0) {
+          // Nothing runs: the moment to fail, stop, continue as new, pause, or wait out held hosts.
+          if (failure !== null) throw failure;
+          if (cancelRequested) break;
+          if (dueToContinue) {
+            await condition(allHandlersFinished);
+            return await continueAsNew<typeof csvJob>({
+              ...input,
+              carried: { claim, totalRows, window: batchWindow.carried(), settled, paused, retryFailedRequested, progressNotified: notifications.notifiedPercent(), limiters },
+            });
           }
+          if (paused) {
+            await setStatus('paused');
+            await condition(() => !paused || cancelRequested);
+            if (!cancelRequested) await setStatus('running');
+          } else {
+            // Every open batch waits on a held host; pause and cancel still answer.
+            await condition(() => paused || cancelRequested, Math.max(1, batchWindow.nextWakeAt() - Date.now()));
+          }
+          continue;
         }
+        const seen = completions;
+        const wakeIn = batchWindow.nextWakeAt() - Date.now();
+        if (Number.isFinite(wakeIn)) await condition(() => completions !== seen, Math.max(1, wakeIn));
+        else await condition(() => completions !== seen);
+        if (completions === seen) continue;
+
         const now = Date.now();
         const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
         rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
-        await notifications.progress({ processedRows: processed(), totalRows, counts: add(settled, current), rowsPerSecond: rate.perSecond });
-
-        batches += 1;
-        if (batchFrom <= totalRows && (batches >= input.delivery.continueAsNewAfterBatches || workflowInfo().continueAsNewSuggested)) {
-          await condition(allHandlersFinished);
-          return await continueAsNew<typeof csvJob>({
-            ...input,
-            carried: { claim, totalRows, batchFrom, batchTo, resumeAt, settled, paused, retryFailedRequested, progressNotified: notifications.notifiedPercent(), limiters },
-          });
-        }
+        await notifications.progress({ processedRows: processed(), totalRows, counts: add(settled, batchWindow.openCounts()), rowsPerSecond: rate.perSecond });
       }
 
       if (await requeueFailed()) continue;
@@ -242,7 +247,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       // Only now: whoever sees the final status (query, Web UI) finds the store says so too.
       markStatus(final);
       settled = fin.counts;
-      current = emptyCounts();
+      batchWindow = BatchWindow.starting(limits.lastRow + 1, limits);
       // A retry that came in while the job was being finished still counts.
       if (await requeueFailed()) {
         await setStatus('running');
