@@ -22,12 +22,17 @@ export function createDispatcher(): Dispatcher {
   return new Agent({ keepAliveTimeout: 30_000, connections: null }).compose(interceptors.redirect({ maxRedirections: 5 }));
 }
 
+/** What only a process on the file's host can do: read it. Registered on the host's file queue too. */
+export function fileActivities(db: Database) {
+  return { ingestCsv: (input: IngestInput): Promise<IngestResult> => ingestCsv(db, input) };
+}
+
 /** The activities a worker registers; the workflow imports this type only. */
 export function createActivities({ db, config }: ActivityDeps, dispatcher: Dispatcher = createDispatcher()) {
   const notify = createNotifier(config.notifications, dispatcher);
   return {
     claimJob: (input: JobInput): Promise<ClaimResult> => claimJob(db, config, input),
-    ingestCsv: (input: IngestInput): Promise<IngestResult> => ingestCsv(db, input),
+    ...fileActivities(db),
     dispatchBatch: (input: DispatchInput): Promise<DispatchResult> => dispatchBatch(db, dispatcher, input),
     recordJobStatus: (jobId: string, status: JobStatus): Promise<void> => setJobStatus(db, jobId, status),
     finishJob: (input: FinishInput): Promise<FinishResult> => finishJob(db, config, input),

@@ -27,6 +27,8 @@ export interface JobInput {
   /** Identifies the trigger that started the workflow, so a second trigger can tell it joined a running job. */
   startRequestId: string;
   delivery: DeliveryConfig;
+  /** The task queue of the host that checked the file, where it is read (ingest); absent: any worker. */
+  fileQueue?: string;
   /** A run started to send a finished job's failed rows again (POST /jobs/:id/retry-failed). */
   retryFailed?: boolean;
   /** Notification channels; absent = none. */

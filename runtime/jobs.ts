@@ -6,6 +6,7 @@ import { deliveryFor, overrideProblems, type Config } from '../core/config.ts';
 import { CsvHeaderError } from '../core/csv-row.ts';
 import { jobIdFor } from '../core/job-id.ts';
 import { jobNotifyFor } from '../core/notification-config.ts';
+import { fileQueueOf } from './file-queue.ts';
 import type { JobHandleInfo, JobInput, JobRequest } from '../core/job-types.ts';
 import { jobSearchAttributes } from '../core/search-attributes.ts';
 import { CsvFormatError, hashFile, readCsvHeader } from '../activities/csv-file.ts';
@@ -64,6 +65,7 @@ export async function startJob(client: Client, config: Config, file: string, req
     triggeredBy: request.triggeredBy ?? 'cli',
     startRequestId: randomUUID(),
     delivery: deliveryFor(config.delivery, request),
+    fileQueue: fileQueueOf(config.temporal.taskQueue),
     notify: jobNotifyFor(config.notifications),
   };
   const start = new WithStartWorkflowOperation(csvJob, {

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Client } from '@temporalio/client';
+import type { NativeConnection, Worker } from '@temporalio/worker';
 import type { Config } from '../core/config.ts';
 import { DatabaseLockedError, openDatabase, type Database } from '../store/database.ts';
 import { migrate } from '../store/migrate.ts';
@@ -9,7 +10,7 @@ import { ensureDataFolders } from '../watcher/folders.ts';
 import { ensureBackupSchedule } from './backup-schedule.ts';
 import { startDevServer, type DevServer } from './dev-server.ts';
 import { connectClient, registerSearchAttributes } from './temporal.ts';
-import { createJobWorker } from './worker.ts';
+import { connectWorkers, createFileWorker, createJobWorker } from './worker.ts';
 
 export interface PlatformParts {
   /**
@@ -46,6 +47,16 @@ async function openStoreUnlessBusy(config: Config, mayBeBusy: boolean, log: (msg
     log('a running platform owns the embedded store; its workers will send the rows');
     return null;
   }
+}
+
+/** Runs a worker; shutting the process down stops it and waits for its tasks to end. */
+function runUntilStopped(worker: Worker, stops: (() => Promise<unknown>)[]): Promise<void> {
+  const done = worker.run();
+  stops.push(async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await done;
+  });
+  return done;
 }
 
 /** Opens the store and applies migrations. */
@@ -91,17 +102,23 @@ export async function launchPlatform(config: Config, parts: PlatformParts): Prom
     const db = parts.worker || parts.api ? await openStoreUnlessBusy(config, parts.worker !== true, parts.log) : null;
     if (db) stops.push(() => db.close());
     let ownsWorker = false;
+    let connection: NativeConnection | null = null;
     if (db && parts.worker) {
       ownsWorker = true;
-      const { worker, connection } = await createJobWorker({ address: temporal.address, config, db, role: parts.role });
-      stops.push(() => connection.close());
-      workerDone = worker.run();
-      stops.push(async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
-        await workerDone;
-      });
+      const created = await createJobWorker({ address: temporal.address, config, db, role: parts.role });
+      connection = created.connection;
+      stops.push(() => created.connection.close());
+      workerDone = runUntilStopped(created.worker, stops);
     }
     if (db) {
+      // Jobs this process starts are read here (their file is on this host), whoever sends their batches.
+      if (!connection) {
+        const own = await connectWorkers(temporal.address, config);
+        stops.push(() => own.close());
+        connection = own;
+      }
+      const fileWorker = await createFileWorker(connection, { config, db, role: parts.role });
+      runUntilStopped(fileWorker, stops).catch((err: Error) => parts.log(`file worker stopped: ${err.message}`));
       // Any process with the store keeps the schedule in step with its settings (idempotent); workers run the backups.
       const schedule = await ensureBackupSchedule(client, config);
       parts.log(`database backup schedule: ${schedule}${config.backup.intervalHours > 0 ? ` (every ${config.backup.intervalHours} h into ${config.dataDir}/backups)` : ''}`);

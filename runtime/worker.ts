@@ -2,7 +2,8 @@ import os from 'node:os';
 import { IllegalStateError } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Config } from '../core/config.ts';
-import { createActivities } from '../activities/index.ts';
+import { createActivities, fileActivities } from '../activities/index.ts';
+import { fileQueueOf } from './file-queue.ts';
 import type { Database } from '../store/database.ts';
 
 const WORKFLOWS_PATH = new URL('../workflows/index.ts', import.meta.url).pathname;
@@ -32,16 +33,36 @@ function installRuntime(level: string): void {
   }
 }
 
+const identity = (role: string | undefined) => `${role ?? 'worker'}@${os.hostname()}:${process.pid}`;
+
+/** A connection for workers, made after the SDK's logger is set (LOG_LEVEL). */
+export async function connectWorkers(address: string, config: Config): Promise<NativeConnection> {
+  installRuntime(config.logLevel);
+  return NativeConnection.connect({ address });
+}
+
+/** A worker with the ingest activity only, on this host's file queue; for processes that start jobs. */
+export async function createFileWorker(connection: NativeConnection, opts: Pick<WorkerOptions, 'config' | 'db' | 'role'>): Promise<Worker> {
+  installRuntime(opts.config.logLevel);
+  return Worker.create({
+    connection,
+    namespace: opts.config.temporal.namespace,
+    taskQueue: fileQueueOf(opts.config.temporal.taskQueue),
+    identity: identity(opts.role),
+    activities: fileActivities(opts.db),
+    shutdownGraceTime: '10s',
+  });
+}
+
 /** A worker running the csvJob workflow and its activities on the configured task queue. */
 export async function createJobWorker(opts: WorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
-  installRuntime(opts.config.logLevel);
-  const connection = await NativeConnection.connect({ address: opts.address });
+  const connection = await connectWorkers(opts.address, opts.config);
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   const worker = await Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
     taskQueue: opts.config.temporal.taskQueue,
-    identity: `${opts.role ?? 'worker'}@${os.hostname()}:${process.pid}`,
+    identity: identity(opts.role),
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : bundlePath

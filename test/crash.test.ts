@@ -1,54 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { startJob } from '../runtime/jobs.ts';
-import { connectClient } from '../runtime/temporal.ts';
-import { openStore } from '../runtime/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
 import { MAX_UNWRITTEN_ROWS, SENDERS_PER_WORKER } from '../activities/dispatch-batch.ts';
-import { budgetBehaviour, startTarget, type Target } from './helpers/target.ts';
-import { freshPostgres, tempDir, testConfig, writeCsv } from './helpers/platform.ts';
+import { budgetBehaviour, startTarget } from './helpers/target.ts';
+import { tempDir, writeCsv } from './helpers/platform.ts';
+import { workerScenario } from './helpers/workers.ts';
 import { progressOf, waitFor } from './helpers/jobs.ts';
 
 const ROWS = 3000;
 const MAX_WORKERS = 8;
 
-async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', 'runtime/worker-main.ts'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
-  if (!chunk.toString().includes('ready')) throw new Error(`worker said ${chunk.toString()}`);
-  return child;
-}
-
-/** A fresh Postgres, a client, and worker processes on one task queue, all gone when the test ends. */
-async function workerScenario(t: ExecutionContext, target: Target, env: Record<string, string>) {
-  const pg = await freshPostgres();
-  const shared = { ...env, DATABASE_URL: pg.url, HEARTBEAT_TIMEOUT: '2' };
-  const config = testConfig(shared);
-  const childEnv = { ...shared, TEMPORAL_ADDRESS: config.temporal.address!, TEMPORAL_TASK_QUEUE: config.temporal.taskQueue, DATA_DIR: config.dataDir, LOG_LEVEL: 'error' };
-  const client = await connectClient(config.temporal.address!, config.temporal.namespace);
-  const children: ChildProcess[] = [];
-  t.teardown(async () => {
-    for (const c of children) c.kill('SIGKILL');
-    await client.connection.close();
-    await target.close();
-    await pg.drop();
-  });
-  const startWorker = async () => {
-    const child = await spawnWorker(childEnv);
-    children.push(child);
-    return child;
-  };
-  return { config, client, startWorker };
-}
-
 test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending only rows in flight', async (t) => {
   const target = await startTarget(() => ({ status: 200, delayMs: 3 }));
-  const { config, client, startWorker } = await workerScenario(t, target, {
+  const { config, client, db, startWorker } = await workerScenario(t, target, {
     MAX_WORKERS: String(MAX_WORKERS),
     CSV_CHUNK_SIZE: '1000',
     BASE_RATE_LIMIT: '0',
@@ -82,9 +48,7 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
   t.log(`received at crash: ${receivedAtCrash}; rows received twice: ${twice} (window ${window})`);
   t.true(twice <= window, `${twice} rows were sent twice; the in-flight window is ${window}`);
 
-  const db = await openStore(config);
   const [stored] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_rows WHERE job_id = $1 AND status = 'succeeded'`, [info.jobId]);
-  await db.close();
   t.is(stored?.n, ROWS);
 });
 

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
+  TimeoutFailure,
   condition,
   continueAsNew,
   defineQuery,
@@ -15,8 +16,8 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { TimeoutType } from '@temporalio/common';
 import type { Activities } from '../activities/index.ts';
-import type { DeliveryConfig } from '../core/config.ts';
 import type { JobStatus } from '../core/job-status.ts';
 import { emptyCounts, type ClaimResult, type JobInput, type JobProgress, type OpenBatch, type RowCounts } from '../core/job-types.ts';
 import { JOB_STATUS } from '../core/search-attributes.ts';
@@ -50,17 +51,28 @@ export interface JobOutcome {
 }
 
 /** Activity options, declared once. Row-level retries happen inside dispatchBatch; these cover crashes and a DB outage. */
-function activitiesFor(delivery: DeliveryConfig) {
+function activitiesFor(input: JobInput) {
   const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: FILE_FAILURES };
   return {
     claim: proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 5 } }),
     work: proxyActivities<Activities>({
       startToCloseTimeout: '24 hours',
-      heartbeatTimeout: delivery.heartbeatTimeoutMs,
+      heartbeatTimeout: input.delivery.heartbeatTimeoutMs,
+      retry,
+      // Through the task queue, not eagerly to the worker that runs this workflow: any worker may take a batch.
+      allowEagerDispatch: false,
+    }),
+    // Read on the host that holds the file (its file queue); jobs started before file queues existed, on any worker.
+    files: proxyActivities<Activities>({
+      ...(input.fileQueue ? { taskQueue: input.fileQueue, scheduleToStartTimeout: FILE_HOST_WAIT } : {}),
+      startToCloseTimeout: '24 hours',
       retry,
     }),
   };
 }
+
+/** How long a job waits for a process on the file's host to read it before it fails. */
+const FILE_HOST_WAIT = '10 minutes';
 
 const add = (a: RowCounts, b: RowCounts): RowCounts => ({
   pending: a.pending + b.pending,
@@ -69,12 +81,23 @@ const add = (a: RowCounts, b: RowCounts): RowCounts => ({
   invalid: a.invalid + b.invalid,
 });
 
+/** Names the host a job waited for when no process there read its file in time. */
+const fileHostGone =
+  (input: JobInput) =>
+  (err: unknown): never => {
+    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
+      const host = input.fileQueue?.split('@').pop();
+      throw ApplicationFailure.nonRetryable(`no process on ${host} read ${input.filePath} within ${FILE_HOST_WAIT}: the file is only there; start the API or the platform on that host, or trigger the file again`, 'FileHostGone');
+    }
+    throw err;
+  };
+
 /**
  * One CSV job: claim → ingest → dispatch batches [from, to) → finish. Decides only; every
  * side effect is an activity. History stays bounded by continuing as new.
  */
 export async function csvJob(input: JobInput): Promise<JobOutcome> {
-  const { claim: claimActs, work } = activitiesFor(input.delivery);
+  const { claim: claimActs, work, files } = activitiesFor(input);
   const carried = input.carried;
   let claim: ClaimResult | undefined = carried?.claim;
   let totalRows: number | null = carried?.totalRows ?? null;
@@ -165,7 +188,7 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
     }
     if (totalRows === null) {
       await setStatus('running');
-      totalRows = (await work.ingestCsv({ jobId: input.jobId, filePath: input.filePath, fileHash: input.fileHash })).totalRows;
+      totalRows = (await files.ingestCsv({ jobId: input.jobId, filePath: input.filePath, fileHash: input.fileHash }).catch(fileHostGone(input))).totalRows;
     } else if (status !== 'running') {
       await setStatus('running');
     }

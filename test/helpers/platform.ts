@@ -11,7 +11,7 @@ import { loadConfig, type Config } from '../../core/config.ts';
 import type { Database } from '../../store/database.ts';
 import { openStore } from '../../runtime/platform.ts';
 import { connectClient } from '../../runtime/temporal.ts';
-import { createJobWorker } from '../../runtime/worker.ts';
+import { createFileWorker, createJobWorker } from '../../runtime/worker.ts';
 
 export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -95,7 +95,8 @@ export async function startTestPlatform(store: StoreKind, env: Record<string, st
   const db = await openStore(config);
   const client = await connectClient(config.temporal.address!, config.temporal.namespace);
   const { worker, connection } = await createJobWorker({ address: config.temporal.address!, config, db, role: 'test' });
-  const running = worker.run();
+  const fileWorker = await createFileWorker(connection, { config, db, role: 'test' });
+  const running = Promise.all([worker.run(), fileWorker.run()]);
   let stopped: Promise<void> | null = null;
   return {
     config,
@@ -105,7 +106,7 @@ export async function startTestPlatform(store: StoreKind, env: Record<string, st
     // Idempotent: a test may stop its platform early (to restart or restore), teardown stops it again.
     stop: () =>
       (stopped ??= (async () => {
-        if (worker.getState() === 'RUNNING') worker.shutdown();
+        for (const w of [worker, fileWorker]) if (w.getState() === 'RUNNING') w.shutdown();
         await running;
         await connection.close();
         await client.connection.close();

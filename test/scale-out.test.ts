@@ -1,0 +1,140 @@
+import { once } from 'node:events';
+import os from 'node:os';
+import test from 'ava';
+import type { Client } from '@temporalio/client';
+import { startJob } from '../runtime/jobs.ts';
+import type { JobOutcome } from '../workflows/csv-job.ts';
+import { MAX_UNWRITTEN_ROWS, SENDERS_PER_WORKER } from '../activities/dispatch-batch.ts';
+import { startTarget, type Received } from './helpers/target.ts';
+import { tempDir, writeCsv } from './helpers/platform.ts';
+import { csvOfUrls, waitFor } from './helpers/jobs.ts';
+import { workerScenario } from './helpers/workers.ts';
+
+/** Who ran each activity of a workflow's runs (all of them, continue-as-new included): type → identities. */
+async function activityWorkers(client: Client, workflowId: string): Promise<Map<string, Set<string>>> {
+  const byType = new Map<string, Set<string>>();
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
+    const typeOf = new Map<string, string>();
+    for (const e of history.events ?? []) {
+      const scheduled = e.activityTaskScheduledEventAttributes;
+      if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '');
+      const started = e.activityTaskStartedEventAttributes;
+      if (started) {
+        const type = typeOf.get(String(started.scheduledEventId)) ?? '';
+        byType.set(type, (byType.get(type) ?? new Set()).add(started.identity ?? ''));
+      }
+    }
+  }
+  return byType;
+}
+
+const workerIdentity = (pid: number | undefined) => `worker@${os.hostname()}:${pid}`;
+
+// Serial: each test runs two worker processes beside ava on a two-core machine.
+
+test.serial('two worker processes share one job: both send batches, every row is delivered once', async (t) => {
+  const ROWS = 3000;
+  const target = await startTarget(() => ({ status: 200, delayMs: 2 }));
+  const { config, client, startWorker } = await workerScenario(t, target, {
+    BATCH_WINDOW: '4',
+    CSV_CHUNK_SIZE: '250',
+    MAX_WORKERS: '8',
+    BASE_RATE_LIMIT: '0',
+    MAX_RATE_LIMIT: '0',
+  });
+  const [a, b] = [await startWorker(), await startWorker()];
+  const file = writeCsv(tempDir(), 'shared.csv', csvOfUrls(target.url, ROWS));
+  const info = await startJob(client, config, file);
+  const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
+  t.is(outcome.status, 'completed');
+  t.deepEqual(outcome.counts, { pending: 0, succeeded: ROWS, failed: 0, invalid: 0 });
+
+  t.is(target.received.length, ROWS, 'no row was sent twice');
+  t.is(target.byKey.size, ROWS, 'every row arrived');
+
+  const workers = await activityWorkers(client, info.workflowId);
+  const senders = workers.get('dispatchBatch') ?? new Set();
+  t.log(`dispatchBatch ran on ${[...senders].join(', ')}; ingestCsv on ${[...(workers.get('ingestCsv') ?? [])].join(', ')}`);
+  t.true(senders.has(workerIdentity(a.pid)), 'the first worker sent batches');
+  t.true(senders.has(workerIdentity(b.pid)), 'the second worker sent batches');
+  // The file was read where it was triggered (this process's file queue), not by a worker.
+  t.deepEqual([...(workers.get('ingestCsv') ?? [])], [`files@${os.hostname()}:${process.pid}`]);
+});
+
+test.serial('one of two workers killed mid-job: the other finishes it, resending only what was in flight', async (t) => {
+  const ROWS = 3000;
+  const WINDOW = 4;
+  const MAX_WORKERS = 8;
+  const target = await startTarget(() => ({ status: 200, delayMs: 3 }));
+  const { config, client, db, startWorker } = await workerScenario(t, target, {
+    BATCH_WINDOW: String(WINDOW),
+    CSV_CHUNK_SIZE: '250',
+    MAX_WORKERS: String(MAX_WORKERS),
+    BASE_RATE_LIMIT: '0',
+    MAX_RATE_LIMIT: '0',
+  });
+  const [doomed, survivor] = [await startWorker(), await startWorker()];
+  const file = writeCsv(tempDir(), 'killed.csv', csvOfUrls(target.url, ROWS));
+  const info = await startJob(client, config, file);
+  await waitFor(() => target.received.length >= 900, 'a third of the rows');
+  doomed.kill('SIGKILL');
+  await once(doomed, 'exit');
+  const receivedAtKill = target.received.length;
+  t.true(receivedAtKill < ROWS, 'the worker died mid-job');
+
+  const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
+  t.is(outcome.status, 'completed');
+  t.is(outcome.counts.succeeded, ROWS);
+  const missing = Array.from({ length: ROWS }, (_, k) => k + 1).filter((i) => !target.byKey.has(`${info.jobId}:${i}`));
+  t.deepEqual(missing, [], 'every row was received');
+  const twice = [...target.byKey.values()].filter((l) => l.length > 1).length;
+  // At most every batch of the window was on the dead worker, each with its share of MAX_WORKERS
+  // on the wire and its unwritten outcomes (see the crash test).
+  const perBatch = MAX_WORKERS / WINDOW;
+  const inFlight = WINDOW * (perBatch + 2 * (MAX_UNWRITTEN_ROWS + SENDERS_PER_WORKER * perBatch));
+  t.log(`received at the kill: ${receivedAtKill}; rows received twice: ${twice} (in flight at most ${inFlight})`);
+  t.true(twice <= inFlight, `${twice} rows were sent twice`);
+
+  const senders = (await activityWorkers(client, info.workflowId)).get('dispatchBatch') ?? new Set();
+  t.true(senders.has(workerIdentity(survivor.pid)), 'the survivor sent batches');
+  const [stored] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM job_rows WHERE job_id = $1 AND status = 'succeeded'`, [info.jobId]);
+  t.is(stored?.n, ROWS);
+});
+
+const span = (rs: Received[]) => (Math.max(...rs.map((r) => r.at)) - Math.min(...rs.map((r) => r.at))) / 1000;
+
+test.serial('politeness is global: two workers on one job for a host allowing R/s send near R/s in total, not 2R', async (t) => {
+  const R = 30;
+  const ROWS = 300;
+  // The host answers everything, so only the job's pace keeps it within its R/s.
+  const target = await startTarget(() => ({ status: 200 }));
+  const { config, client, startWorker } = await workerScenario(t, target, {
+    BATCH_WINDOW: '2',
+    CSV_CHUNK_SIZE: '40',
+    MAX_WORKERS: '8',
+    // The host's R/s as the job's pace, never faster (MIN_RATE_LIMIT unset = BASE_RATE_LIMIT).
+    BASE_RATE_LIMIT: String(1 / R),
+    MAX_RATE_LIMIT: '2',
+  });
+  const [a, b] = [await startWorker(), await startWorker()];
+  const file = writeCsv(tempDir(), 'polite.csv', csvOfUrls(target.url, ROWS));
+  const info = await startJob(client, config, file);
+  const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
+  t.is(outcome.counts.succeeded, ROWS);
+
+  const senders = (await activityWorkers(client, info.workflowId)).get('dispatchBatch') ?? new Set();
+  t.true(senders.has(workerIdentity(a.pid)) && senders.has(workerIdentity(b.pid)), `both workers sent (${[...senders].join(', ')})`);
+  const first = Math.min(...target.received.map((r) => r.at));
+  const perSecond: number[] = [];
+  for (const r of target.received) {
+    const s = Math.floor((r.at - first) / 1000);
+    perSecond[s] = (perSecond[s] ?? 0) + 1;
+  }
+  const overall = target.received.length / span(target.received);
+  t.log(`${overall.toFixed(1)}/s overall for R = ${R}/s; requests in each second: ${perSecond.join(' ')}`);
+  // Each worker pacing at the whole R would send 2R (measured: 61 in each full second).
+  t.true(overall <= 1.2 * R, `${overall.toFixed(1)}/s overall`);
+  t.true(Math.max(...perSecond) <= 1.5 * R, `${Math.max(...perSecond)} requests in one second`);
+  t.true(overall >= 0.7 * R, `${overall.toFixed(1)}/s overall: the window did not starve the job`);
+});
