@@ -3,6 +3,8 @@
  * the adaptive limiter against targets that allow R requests/s.
  *   npm run bench -- [--suites throughput,goodput] [--rows 100000] [--workers 64]
  *                    [--stores postgres,pglite] [--rates 200,2000] [--seconds 60] [--profile DIR]
+ *                    [--worker-processes N]
+ * --worker-processes N adds Postgres runs with 1..N worker processes sharing the job (BATCH_WINDOW 4).
  * --profile writes the worker's V8 CPU profile (open it in Chrome DevTools) into DIR;
  * BENCH_VERBOSE=1 prints each goodput run's accepted requests per second (the sawtooth).
  */
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '200,2000' },
     seconds: { type: 'string', default: '60' },
     profile: { type: 'string' },
+    'worker-processes': { type: 'string', default: '1' },
     'postgres-url': { type: 'string', default: process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
   },
 });
@@ -46,6 +49,7 @@ try {
       stores: values.stores!.split(','),
       postgresUrl,
       profile: values.profile,
+      workerProcesses: Number(values['worker-processes']),
     });
     console.log(`\nThroughput: ${rows} rows, MAX_WORKERS=${workers}, rate limiting off, ${machine}`);
     console.table(results);

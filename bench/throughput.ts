@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { Agent, request } from 'undici';
-import { loadConfig } from '../core/config.ts';
+import { loadConfig, SCALE_OUT_BATCH_WINDOW } from '../core/config.ts';
 import { startJob } from '../runtime/jobs.ts';
 import { freshPostgres } from '../test/helpers/platform.ts';
 import type { JobOutcome } from '../workflows/csv-job.ts';
@@ -23,6 +23,15 @@ export interface ThroughputOptions {
   postgresUrl: string;
   /** Directory for the worker's V8 CPU profile, if wanted. */
   profile: string | undefined;
+  /** Also run the Postgres job with 1..N worker processes sharing it (BATCH_WINDOW 4). */
+  workerProcesses: number;
+}
+
+/** How one end-to-end run is set up: the store, worker processes, and batches of the job in flight. */
+interface RunShape {
+  store: string;
+  processes: number;
+  window: number;
 }
 
 async function rawUndici(url: string, targetPid: number, rows: number, workers: number): Promise<{ rate: number; targetCores: number; senderCores: number }> {
@@ -75,7 +84,13 @@ export async function throughput(client: Client, temporal: { address: string; pi
     const baseline = raw.rate;
     results.push({ run: `raw undici loop, ${opts.workers} in flight`, rows_per_s: Math.round(baseline), ratio: '1.00', worker_peak_rss_mb: '-', cores_worker: raw.senderCores.toFixed(2), cores_target: raw.targetCores.toFixed(2) });
     for (const store of opts.stores) {
-      results.push(await endToEnd(client, temporal, work, csv, target.child, store, baseline, opts));
+      results.push(await endToEnd(client, temporal, work, csv, target.child, { store, processes: 1, window: 1 }, baseline, opts));
+    }
+    // Scale-out: a window of batches shared by 1..N worker processes (Postgres: PGlite is one process's).
+    if (opts.workerProcesses > 1) {
+      for (let processes = 1; processes <= opts.workerProcesses; processes++) {
+        results.push(await endToEnd(client, temporal, work, csv, target.child, { store: 'postgres', processes, window: SCALE_OUT_BATCH_WINDOW }, baseline, opts));
+      }
     }
   } finally {
     await stop(target.child);
@@ -83,7 +98,8 @@ export async function throughput(client: Client, temporal: { address: string; pi
   return results;
 }
 
-async function endToEnd(client: Client, temporal: { address: string; pid: number }, work: string, csv: string, target: ChildProcess, store: string, baseline: number, opts: ThroughputOptions): Promise<BenchRow> {
+async function endToEnd(client: Client, temporal: { address: string; pid: number }, work: string, csv: string, target: ChildProcess, shape: RunShape, baseline: number, opts: ThroughputOptions): Promise<BenchRow> {
+  const { store, processes, window } = shape;
   const pgdb = store === 'postgres' ? await freshPostgres(opts.postgresUrl) : null;
   const env: Record<string, string> = {
     TEMPORAL_ADDRESS: temporal.address,
@@ -92,12 +108,15 @@ async function endToEnd(client: Client, temporal: { address: string; pid: number
     MAX_WORKERS: String(opts.workers),
     BASE_RATE_LIMIT: '0',
     MAX_RATE_LIMIT: '0',
+    BATCH_WINDOW: String(window),
     LOG_LEVEL: 'error',
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
   };
-  const worker = await spawnReady(['runtime/worker-main.ts'], env, opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : []);
+  const profile = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${opts.profile}`] : [];
+  const workers = await Promise.all(Array.from({ length: processes }, () => spawnReady(['runtime/worker-main.ts'], env, profile)));
   try {
-    const cpu = () => ({ worker: cpuSeconds(worker.child.pid!), target: cpuSeconds(target.pid!), temporal: cpuSeconds(temporal.pid), postgres: cpuSecondsOf('postgres') });
+    const workerCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.child.pid!), 0);
+    const cpu = () => ({ worker: workerCpu(), target: cpuSeconds(target.pid!), temporal: cpuSeconds(temporal.pid), postgres: cpuSecondsOf('postgres') });
     const cpuBefore = cpu();
     const t0 = performance.now();
     const info = await startJob(client, loadConfig(env), csv, { forceRestart: true });
@@ -106,11 +125,11 @@ async function endToEnd(client: Client, temporal: { address: string; pid: number
     const cpuAfter = cpu();
     const ingestSeconds = await activitySeconds(client, info.workflowId, info.runId, 'ingestCsv');
     const share = (k: keyof typeof cpuBefore) => ((cpuAfter[k] - cpuBefore[k]) / seconds).toFixed(2);
-    const rss = peakRssMb(worker.child.pid!);
+    const rss = Math.max(...workers.map((w) => peakRssMb(w.child.pid!)));
     if (outcome.counts.succeeded !== opts.rows) throw new Error(`${store}: ${outcome.counts.succeeded} of ${opts.rows} rows succeeded`);
     const rate = opts.rows / seconds;
     return {
-      run: `end to end, ${store} store`,
+      run: `end to end, ${store} store${processes > 1 || window > 1 ? `, ${processes} worker process${processes > 1 ? 'es' : ''}, BATCH_WINDOW=${window}` : ''}`,
       rows_per_s: Math.round(rate),
       ratio: (rate / baseline).toFixed(2),
       worker_peak_rss_mb: Math.round(rss),
@@ -122,7 +141,7 @@ async function endToEnd(client: Client, temporal: { address: string; pid: number
       cores_temporal: share('temporal'),
     };
   } finally {
-    await stop(worker.child);
+    for (const w of workers) await stop(w.child);
     await pgdb?.drop();
   }
 }

@@ -1,22 +1,26 @@
 /**
  * `npm run worker`: a worker only (workflows + activities), for TEMPORAL_ADDRESS and
- * DATABASE_URL shared with other processes. Prints "ready" once it polls.
+ * DATABASE_URL shared with other processes. It also reads CSVs triggered on its own host (the
+ * host's file queue). Prints "ready" once it polls.
  */
 import http from 'node:http';
 import { ConfigError } from '../core/config.ts';
 import { configFromEnvironment } from './load-config.ts';
 import { openStore } from './platform.ts';
-import { createJobWorker } from './worker.ts';
+import { createFileWorker, createJobWorker } from './worker.ts';
 
 async function main(): Promise<void> {
   const config = configFromEnvironment();
   const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devPort}`;
   const db = await openStore(config);
   const { worker, connection } = await createJobWorker({ address, config, db, role: 'worker' });
-  const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
+  const fileWorker = await createFileWorker(connection, { config, db, role: 'worker' });
+  const stop = () => {
+    for (const w of [worker, fileWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  const running = worker.run();
+  const running = Promise.all([worker.run(), fileWorker.run()]);
   if (config.workerHealthPort > 0) {
     // For container probes: 200 while the worker polls, 503 once it stops.
     const health = http.createServer((_req, res) => res.writeHead(worker.getState() === 'RUNNING' ? 200 : 503).end());

@@ -10,19 +10,22 @@ import { tempDir, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls, waitFor } from './helpers/jobs.ts';
 import { workerScenario } from './helpers/workers.ts';
 
-/** Who ran each activity of a workflow's runs (all of them, continue-as-new included): type → identities. */
+/** Who ran each activity of a workflow's runs (all of them, continue-as-new included), and on which task queues: type → identities / queues. */
 async function activityWorkers(client: Client, workflowId: string): Promise<Map<string, Set<string>>> {
   const byType = new Map<string, Set<string>>();
+  const add = (key: string, value: string) => byType.set(key, (byType.get(key) ?? new Set()).add(value));
   for await (const run of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
     const history = await client.workflow.getHandle(workflowId, run.runId).fetchHistory();
     const typeOf = new Map<string, string>();
     for (const e of history.events ?? []) {
       const scheduled = e.activityTaskScheduledEventAttributes;
-      if (scheduled) typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '');
+      if (scheduled) {
+        typeOf.set(String(e.eventId), scheduled.activityType?.name ?? '');
+        add(`${scheduled.activityType?.name ?? ''} queue`, scheduled.taskQueue?.name ?? '');
+      }
       const started = e.activityTaskStartedEventAttributes;
       if (started) {
-        const type = typeOf.get(String(started.scheduledEventId)) ?? '';
-        byType.set(type, (byType.get(type) ?? new Set()).add(started.identity ?? ''));
+        add(typeOf.get(String(started.scheduledEventId)) ?? '', started.identity ?? '');
       }
     }
   }
@@ -58,8 +61,9 @@ test.serial('two worker processes share one job: both send batches, every row is
   t.log(`dispatchBatch ran on ${[...senders].join(', ')}; ingestCsv on ${[...(workers.get('ingestCsv') ?? [])].join(', ')}`);
   t.true(senders.has(workerIdentity(a.pid)), 'the first worker sent batches');
   t.true(senders.has(workerIdentity(b.pid)), 'the second worker sent batches');
-  // The file was read where it was triggered (this process's file queue), not by a worker.
-  t.deepEqual([...(workers.get('ingestCsv') ?? [])], [`files@${os.hostname()}:${process.pid}`]);
+  // The file was read on the queue of the host where it was triggered; batches went to the shared queue.
+  t.deepEqual([...(workers.get('ingestCsv queue') ?? [])], [`${config.temporal.taskQueue}/files@${os.hostname()}`]);
+  t.deepEqual([...(workers.get('dispatchBatch queue') ?? [])], [config.temporal.taskQueue]);
 });
 
 test.serial('one of two workers killed mid-job: the other finishes it, resending only what was in flight', async (t) => {

@@ -20,8 +20,8 @@ async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
 
 /**
  * Scale-out in one test: a fresh Postgres, worker processes (`npm run worker`) on one task queue,
- * and this process as the one that starts jobs and holds their files (it runs the file queue's
- * ingest worker, as `npm run api` does). Everything is gone when the test ends.
+ * and this process as the one that starts jobs (with a worker on this host's file queue, as
+ * `npm run api` has). Everything is gone when the test ends.
  */
 export async function workerScenario(t: ExecutionContext, target: Target, env: Record<string, string>) {
   const pg = await freshPostgres();
