@@ -16,6 +16,8 @@ test('a worker SIGKILLed mid-batch: a new worker finishes the job, resending onl
   const target = await startTarget(() => ({ status: 200, delayMs: 3 }));
   const { config, client, db, startWorker } = await workerScenario(t, target, {
     MAX_WORKERS: String(MAX_WORKERS),
+    // One batch at a time, as all-in-one: the bound below is one batch's (test/scale-out.test.ts has a window).
+    BATCH_WINDOW: '1',
     CSV_CHUNK_SIZE: '1000',
     BASE_RATE_LIMIT: '0',
     MAX_RATE_LIMIT: '0',
