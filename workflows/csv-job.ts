@@ -66,6 +66,7 @@ function activitiesFor(input: JobInput) {
     files: proxyActivities<Activities>({
       ...(input.fileQueue ? { taskQueue: input.fileQueue, scheduleToStartTimeout: FILE_HOST_WAIT } : {}),
       startToCloseTimeout: '24 hours',
+      heartbeatTimeout: input.delivery.heartbeatTimeoutMs,
       retry,
     }),
   };
