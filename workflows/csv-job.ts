@@ -72,6 +72,9 @@ function activitiesFor(input: JobInput) {
   };
 }
 
+/** The shortest span rows/s is measured over. */
+const RATE_SAMPLE_MS = 1000;
+
 /** How long a job waits for a process on the file's host to read it before it fails. */
 const FILE_HOST_WAIT = '10 minutes';
 
@@ -259,9 +262,12 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
         else await condition(() => completions !== seen);
         if (completions === seen) continue;
 
+        // Batches of a window come back close together: measure over a second at least.
         const now = Date.now();
-        const instant = ((processed() - rate.processed) * 1000) / Math.max(1, now - rate.atMs);
-        rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
+        if (now - rate.atMs >= RATE_SAMPLE_MS) {
+          const instant = ((processed() - rate.processed) * 1000) / (now - rate.atMs);
+          rate = { perSecond: rate.perSecond === 0 ? instant : 0.7 * rate.perSecond + 0.3 * instant, atMs: now, processed: processed() };
+        }
         await notifications.progress({ processedRows: processed(), totalRows, counts: add(settled, batchWindow.openCounts()), rowsPerSecond: rate.perSecond });
       }
 
