@@ -30,9 +30,8 @@ export interface DispatchHeartbeat {
  * Sends the pending rows of [from, to) with its share of MAX_WORKERS requests in flight, each when
  * its target host's limiter (at its share of the host's pace) gives it a slot, writing outcomes
  * in batches and heartbeating the low-water mark (every row below it has its outcome stored)
- * with the limiters' snapshots. A row whose host is
- * held, or whose retry is due, after the slice is left pending (with its attempts) and the next
- * row goes. It stops starting rows after one slice (BATCH_SLICE_SECONDS) so the workflow can
+ * with the limiters' snapshots. A row whose host is held, or whose retry is due, after the slice
+ * is left pending (with its attempts) and the next row goes. It stops starting rows after one slice (BATCH_SLICE_SECONDS) so the workflow can
  * report progress and honour pause/cancel; a retried attempt resumes from its last heartbeat,
  * limiters included.
  */

@@ -41,9 +41,8 @@ export async function connectWorkers(address: string, config: Config): Promise<N
   return NativeConnection.connect({ address });
 }
 
-/** A worker with the ingest activity only, on this host's file queue; for processes that start jobs. */
+/** A worker with the ingest activity only, on this host's file queue; every process with the store runs one. */
 export async function createFileWorker(connection: NativeConnection, opts: Pick<WorkerOptions, 'config' | 'db' | 'role'>): Promise<Worker> {
-  installRuntime(opts.config.logLevel);
   return Worker.create({
     connection,
     namespace: opts.config.temporal.namespace,
