@@ -3,11 +3,11 @@
  * DATABASE_URL shared with other processes. It also reads CSVs triggered on its own host (the
  * host's file queue). Prints "ready" once it polls.
  */
-import http from 'node:http';
 import { ConfigError } from '../core/config.ts';
 import { configFromEnvironment } from './load-config.ts';
 import { openStore } from './platform.ts';
 import { createFileWorker, createJobWorker } from './worker.ts';
+import { serveWorkerHealth } from './worker-health.ts';
 
 async function main(): Promise<void> {
   const config = configFromEnvironment();
@@ -22,9 +22,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', stop);
   const running = Promise.all([worker.run(), fileWorker.run()]);
   if (config.workerHealthPort > 0) {
-    // For container probes: 200 while the worker polls, 503 once it stops.
-    const health = http.createServer((_req, res) => res.writeHead(worker.getState() === 'RUNNING' ? 200 : 503).end());
-    health.listen(config.workerHealthPort);
+    const health = serveWorkerHealth(config.workerHealthPort, worker);
     void running.finally(() => health.close());
   }
   process.stdout.write(`ready\n`);

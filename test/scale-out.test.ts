@@ -9,6 +9,7 @@ import { startTarget, type Received } from './helpers/target.ts';
 import { tempDir, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls, waitFor } from './helpers/jobs.ts';
 import { workerScenario } from './helpers/workers.ts';
+import { freePort } from './helpers/ports.ts';
 
 /** Who ran each activity of a workflow's runs (all of them, continue-as-new included), and on which task queues: type → identities / queues. */
 async function activityWorkers(client: Client, workflowId: string): Promise<Map<string, Set<string>>> {
@@ -32,6 +33,12 @@ async function activityWorkers(client: Client, workflowId: string): Promise<Map<
   return byType;
 }
 
+/** The sum of `bulk_requests_total` on a worker's metrics port. */
+async function requestsCountedAt(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return [...text.matchAll(/^bulk_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
 const workerIdentity = (pid: number | undefined) => `worker@${os.hostname()}:${pid}`;
 
 // Serial: each test runs two worker processes beside ava on a two-core machine.
@@ -46,7 +53,8 @@ test.serial('two worker processes share one job: both send batches, every row is
     BASE_RATE_LIMIT: '0',
     MAX_RATE_LIMIT: '0',
   });
-  const [a, b] = [await startWorker(), await startWorker()];
+  const ports = [await freePort(), await freePort()];
+  const [a, b] = [await startWorker({ WORKER_HEALTH_PORT: String(ports[0]) }), await startWorker({ WORKER_HEALTH_PORT: String(ports[1]) })];
   const file = writeCsv(tempDir(), 'shared.csv', csvOfUrls(target.url, ROWS));
   const info = await startJob(client, config, file);
   const outcome = (await client.workflow.getHandle(info.workflowId).result()) as JobOutcome;
@@ -61,6 +69,12 @@ test.serial('two worker processes share one job: both send batches, every row is
   t.log(`dispatchBatch ran on ${[...senders].join(', ')}; ingestCsv on ${[...(workers.get('ingestCsv') ?? [])].join(', ')}`);
   t.true(senders.has(workerIdentity(a.pid)), 'the first worker sent batches');
   t.true(senders.has(workerIdentity(b.pid)), 'the second worker sent batches');
+  // Each worker's /metrics counts the requests it sent: together, the job's.
+  const sent = await Promise.all(ports.map(requestsCountedAt));
+  t.log(`requests counted by each worker's /metrics: ${sent.join(' + ')}`);
+  t.true(sent.every((n) => n > 0));
+  t.is(sent[0]! + sent[1]!, ROWS);
+
   // The file was read on the queue of the host where it was triggered; batches went to the shared queue.
   t.deepEqual([...(workers.get('ingestCsv queue') ?? [])], [`${config.temporal.taskQueue}/files@${os.hostname()}`]);
   t.deepEqual([...(workers.get('dispatchBatch queue') ?? [])], [config.temporal.taskQueue]);

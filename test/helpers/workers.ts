@@ -44,8 +44,8 @@ export async function workerScenario(t: ExecutionContext, target: Target, env: R
     await target.close();
     await pg.drop();
   });
-  const startWorker = async () => {
-    const child = await spawnWorker(childEnv);
+  const startWorker = async (env: Record<string, string> = {}) => {
+    const child = await spawnWorker({ ...childEnv, ...env });
     children.push(child);
     return child;
   };
