@@ -30,6 +30,7 @@ const envSchema = z.object({
   JOB_NAME: text(),
   BATCH_SLICE_SECONDS: seconds(1, 0.05),
   BATCH_WINDOW: int(undefined, 1, 64),
+  FILE_HOST_WAIT_SECONDS: seconds(600, 1),
   HEARTBEAT_TIMEOUT: seconds(30, 1),
   CONTINUE_AS_NEW_AFTER_BATCHES: int(500, 1),
   WATCH_ENABLED: bool(true),
@@ -140,6 +141,8 @@ export interface DeliveryConfig {
    * MAX_WORKERS and every host's pace, so a wider window spreads the work, not the load on a host.
    */
   batchWindow: number;
+  /** How long a job waits for a process on the host that holds its file to read it. */
+  fileHostWaitMs: number;
   heartbeatTimeoutMs: number;
   continueAsNewAfterBatches: number;
 }
@@ -198,6 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       batchSliceMs: Math.round(e.BATCH_SLICE_SECONDS * 1000),
       // All-in-one has one worker to run batches; against a cluster, several workers can share a job.
       batchWindow: e.BATCH_WINDOW ?? (e.TEMPORAL_ADDRESS ? SCALE_OUT_BATCH_WINDOW : 1),
+      fileHostWaitMs: Math.round(e.FILE_HOST_WAIT_SECONDS * 1000),
       heartbeatTimeoutMs: Math.round(e.HEARTBEAT_TIMEOUT * 1000),
       continueAsNewAfterBatches: e.CONTINUE_AS_NEW_AFTER_BATCHES,
     },

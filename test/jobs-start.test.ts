@@ -1,10 +1,12 @@
 import { appendFileSync } from 'node:fs';
+import os from 'node:os';
 import test from 'ava';
 import { JobStartError, startJob } from '../runtime/jobs.ts';
 import { hashFile } from '../activities/csv-file.ts';
 import { pauseSignal } from '../workflows/csv-job.ts';
 import { startScenario, startTestPlatform, tempDir, writeCsv } from './helpers/platform.ts';
 import { csvOfUrls, progressOf, resultOf, waitFor, waitQuiet } from './helpers/jobs.ts';
+import { startTarget } from './helpers/target.ts';
 
 test('the same file while its job runs joins that job; once delivered it is refused unless forced', async (t) => {
   const { target, p } = await startScenario(t, { env: { MAX_WORKERS: '2', BATCH_SLICE_SECONDS: '0.2' }, behave: () => ({ status: 200, delayMs: 5 }) });
@@ -132,4 +134,20 @@ test('a file broken past its header fails the job with the reason, sending nothi
   const [job] = await p.db.query<{ status: string; error: string }>('SELECT status, error FROM jobs WHERE job_id = $1', [info.jobId]);
   t.is(job?.status, 'failed');
   t.regex(job?.error ?? '', /Quote Not Closed/);
+});
+
+test('a job whose file host never reads it fails after FILE_HOST_WAIT_SECONDS, naming the host, sending nothing', async (t) => {
+  const target = await startTarget();
+  // No process polls this host's file queue: the one that took the file is gone.
+  const p = await startTestPlatform('pglite', { FILE_HOST_WAIT_SECONDS: '2' }, { readsFiles: false });
+  t.teardown(async () => (await p.stop(), await target.close()));
+  const file = writeCsv(tempDir(), 'stranded.csv', csvOfUrls(target.url, 3));
+  const info = await startJob(p.client, p.config, file);
+  const err = await t.throwsAsync(resultOf(p.client, info.workflowId));
+  const message = String((err?.cause as Error | undefined)?.message);
+  t.regex(message, new RegExp(`no process on ${os.hostname()} read .*stranded\\.csv within 2 s \\(FILE_HOST_WAIT_SECONDS\\)`));
+  t.is(target.received.length, 0);
+  const [job] = await p.db.query<{ status: string; error: string }>('SELECT status, error FROM jobs WHERE job_id = $1', [info.jobId]);
+  t.is(job?.status, 'failed');
+  t.regex(job?.error ?? '', /no process on/);
 });

@@ -64,7 +64,7 @@ function activitiesFor(input: JobInput) {
     }),
     // Read on the host that holds the file (its file queue); jobs started before file queues existed, on any worker.
     files: proxyActivities<Activities>({
-      ...(input.fileQueue ? { taskQueue: input.fileQueue, scheduleToStartTimeout: FILE_HOST_WAIT } : {}),
+      ...(input.fileQueue ? { taskQueue: input.fileQueue, scheduleToStartTimeout: input.delivery.fileHostWaitMs } : {}),
       startToCloseTimeout: '24 hours',
       heartbeatTimeout: input.delivery.heartbeatTimeoutMs,
       retry,
@@ -74,9 +74,6 @@ function activitiesFor(input: JobInput) {
 
 /** The shortest span rows/s is measured over. */
 const RATE_SAMPLE_MS = 1000;
-
-/** How long a job waits for a process on the file's host to read it before it fails. */
-const FILE_HOST_WAIT = '10 minutes';
 
 const add = (a: RowCounts, b: RowCounts): RowCounts => ({
   pending: a.pending + b.pending,
@@ -91,7 +88,11 @@ const fileHostGone =
   (err: unknown): never => {
     if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
       const host = input.fileQueue?.split('@').pop();
-      throw ApplicationFailure.nonRetryable(`no process on ${host} read ${input.filePath} within ${FILE_HOST_WAIT}: the file is only there; start the API or the platform on that host, or trigger the file again`, 'FileHostGone');
+      const waited = Math.round(input.delivery.fileHostWaitMs / 1000);
+      throw ApplicationFailure.nonRetryable(
+        `no process on ${host} read ${input.filePath} within ${waited} s (FILE_HOST_WAIT_SECONDS): the file is only there; start the API, the platform or a worker on that host, or trigger the file again`,
+        'FileHostGone',
+      );
     }
     throw err;
   };

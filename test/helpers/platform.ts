@@ -88,15 +88,18 @@ export async function startScenario(
   return { target, p };
 }
 
-/** Store + client + running worker for one test; embedded PGlite or a fresh Postgres database. */
-export async function startTestPlatform(store: StoreKind, env: Record<string, string> = {}): Promise<TestPlatform> {
+/**
+ * Store + client + running worker for one test; embedded PGlite or a fresh Postgres database.
+ * `readsFiles: false` leaves this host's file queue unpolled, as when the process that took a file is gone.
+ */
+export async function startTestPlatform(store: StoreKind, env: Record<string, string> = {}, { readsFiles = true } = {}): Promise<TestPlatform> {
   const pgdb = store === 'postgres' ? await freshPostgres() : null;
   const config = testConfig({ ...env, ...(pgdb ? { DATABASE_URL: pgdb.url } : {}) });
   const db = await openStore(config);
   const client = await connectClient(config.temporal.address!, config.temporal.namespace);
   const { worker, connection } = await createJobWorker({ address: config.temporal.address!, config, db, role: 'test' });
-  const fileWorker = await createFileWorker(connection, { config, db, role: 'test' });
-  const running = Promise.all([worker.run(), fileWorker.run()]);
+  const fileWorker = readsFiles ? await createFileWorker(connection, { config, db, role: 'test' }) : null;
+  const running = Promise.all([worker.run(), fileWorker?.run()]);
   let stopped: Promise<void> | null = null;
   return {
     config,
@@ -106,7 +109,7 @@ export async function startTestPlatform(store: StoreKind, env: Record<string, st
     // Idempotent: a test may stop its platform early (to restart or restore), teardown stops it again.
     stop: () =>
       (stopped ??= (async () => {
-        for (const w of [worker, fileWorker]) if (w.getState() === 'RUNNING') w.shutdown();
+        for (const w of [worker, fileWorker]) if (w?.getState() === 'RUNNING') w.shutdown();
         await running;
         await connection.close();
         await client.connection.close();
