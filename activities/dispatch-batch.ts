@@ -43,6 +43,7 @@ export async function dispatchBatch(db: Database, dispatcher: Dispatcher, input:
   // The job's other in-flight batches (BATCH_WINDOW) share each host's pace and MAX_WORKERS with this one.
   const shares = input.shares;
   const limiters = new HostLimiters(limiterSettings(delivery), last?.limiters ?? input.limiters, shares);
+  // The workflow keeps shares ≤ MAX_WORKERS, so the job's batches together stay within it.
   const maxInFlight = Math.max(1, Math.floor(delivery.maxWorkers / shares));
   const rows = await pendingRows(db, jobId, startAt, input.to);
   const deadline = Date.now() + delivery.batchSliceMs;

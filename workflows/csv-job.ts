@@ -198,7 +198,9 @@ export async function csvJob(input: JobInput): Promise<JobOutcome> {
       await setStatus('running');
     }
 
-    const limits = { chunk: input.delivery.chunkSize, width: input.delivery.batchWindow, lastRow: totalRows, sliceMs: input.delivery.batchSliceMs };
+    // No more batches than requests allowed in flight: each batch sends at least one at a time.
+    const width = Math.min(input.delivery.batchWindow, input.delivery.maxWorkers);
+    const limits = { chunk: input.delivery.chunkSize, width, lastRow: totalRows, sliceMs: input.delivery.batchSliceMs };
     batchWindow = carried?.window ? new BatchWindow(carried.window, limits) : BatchWindow.starting(resumeFrom, limits);
     let dispatched = 0;
     let completions = 0;
