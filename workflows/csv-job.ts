@@ -3,29 +3,25 @@ import {
   ApplicationFailure,
   CancellationScope,
   ContinueAsNew,
-  TimeoutFailure,
   condition,
   continueAsNew,
   defineQuery,
   defineSignal,
   defineUpdate,
   isCancellation,
-  proxyActivities,
   setHandler,
   allHandlersFinished,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { TimeoutType } from '@temporalio/common';
-import type { Activities } from '../activities/index.ts';
 import type { JobStatus } from '../core/job-status.ts';
 import { emptyCounts, type ClaimResult, type JobInput, type JobProgress, type OpenBatch, type RowCounts } from '../core/job-types.ts';
 import { JOB_STATUS } from '../core/search-attributes.ts';
-import { FILE_FAILURES } from '../core/failures.ts';
 import type { LimiterSnapshots } from '../core/limiter/context.ts';
 import { hostViews } from '../core/limiter/view.ts';
 import { mergeReturned } from '../core/limiter/share.ts';
 import { BatchWindow } from './batch-window.ts';
+import { fileHostGone, jobActivities } from './job-activities.ts';
 import { jobNotifications } from './job-notifications.ts';
 
 export const pauseSignal = defineSignal('pause');
@@ -50,28 +46,6 @@ export interface JobOutcome {
   reportPath: string | null;
 }
 
-/** Activity options, declared once. Row-level retries happen inside dispatchBatch; these cover crashes and a DB outage. */
-function activitiesFor(input: JobInput) {
-  const retry = { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: FILE_FAILURES };
-  return {
-    claim: proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { ...retry, maximumAttempts: 5 } }),
-    work: proxyActivities<Activities>({
-      startToCloseTimeout: '24 hours',
-      heartbeatTimeout: input.delivery.heartbeatTimeoutMs,
-      retry,
-      // Through the task queue, not eagerly to the worker that runs this workflow: any worker may take a batch.
-      allowEagerDispatch: false,
-    }),
-    // Read on the host that holds the file (its file queue); jobs started before file queues existed, on any worker.
-    files: proxyActivities<Activities>({
-      ...(input.fileQueue ? { taskQueue: input.fileQueue, scheduleToStartTimeout: input.delivery.fileHostWaitMs } : {}),
-      startToCloseTimeout: '24 hours',
-      heartbeatTimeout: input.delivery.heartbeatTimeoutMs,
-      retry,
-    }),
-  };
-}
-
 /** The shortest span rows/s is measured over. */
 const RATE_SAMPLE_MS = 1000;
 
@@ -82,27 +56,12 @@ const add = (a: RowCounts, b: RowCounts): RowCounts => ({
   invalid: a.invalid + b.invalid,
 });
 
-/** Names the host a job waited for when no process there read its file in time. */
-const fileHostGone =
-  (input: JobInput) =>
-  (err: unknown): never => {
-    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === TimeoutType.SCHEDULE_TO_START) {
-      const host = input.fileQueue?.split('@').pop();
-      const waited = Math.round(input.delivery.fileHostWaitMs / 1000);
-      throw ApplicationFailure.nonRetryable(
-        `no process on ${host} read ${input.filePath} within ${waited} s (FILE_HOST_WAIT_SECONDS): the file is only there; start the API, the platform or a worker on that host, or trigger the file again`,
-        'FileHostGone',
-      );
-    }
-    throw err;
-  };
-
 /**
  * One CSV job: claim → ingest → dispatch batches [from, to) → finish. Decides only; every
  * side effect is an activity. History stays bounded by continuing as new.
  */
 export async function csvJob(input: JobInput): Promise<JobOutcome> {
-  const { claim: claimActs, work, files } = activitiesFor(input);
+  const { claim: claimActs, work, files } = jobActivities(input);
   const carried = input.carried;
   let claim: ClaimResult | undefined = carried?.claim;
   let totalRows: number | null = carried?.totalRows ?? null;
