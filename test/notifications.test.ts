@@ -25,6 +25,9 @@ test.serial('Slack and email get the start, progress and end of a job, with coun
     behave: (req) => ({ status: req.path.startsWith('/gone') ? 404 : 200 }),
     env: {
       CSV_CHUNK_SIZE: '5',
+      // One batch at a time, so progress moves in steps of 25%: with a window, the last batches can
+      // come back together and jump from 25% to 100%, where no progress message is due.
+      BATCH_WINDOW: '1',
       SLACK_NOTIFICATIONS: 'true',
       SLACK_WEBHOOK_URL: `${slack.url}/services/T000/B000/secret`,
       SLACK_NOTIFY_PROGRESS: 'true',
