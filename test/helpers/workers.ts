@@ -1,20 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import type { ExecutionContext } from 'ava';
 import { connectClient } from '../../runtime/temporal.ts';
 import { openStore } from '../../runtime/platform.ts';
 import { connectWorkers, createFileWorker } from '../../runtime/worker.ts';
+import { spawnReady } from '../../bench/processes.ts';
 import type { Target } from './target.ts';
 import { freshPostgres, testConfig } from './platform.ts';
 
 /** `npm run worker` as a child process; resolves once it polls. */
 async function spawnWorker(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import=tsx', 'runtime/worker-main.ts'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
-  if (!chunk.toString().includes('ready')) throw new Error(`worker said ${chunk.toString()}`);
+  const { child, line } = await spawnReady(['runtime/worker-main.ts'], env);
+  if (!line.includes('ready')) throw new Error(`worker said ${line}`);
   return child;
 }
 
